@@ -1,0 +1,75 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { simulate } from '../src/simulate.js';
+import { StandInServer } from './stand-in-server.js';
+
+const run = promisify(execFile);
+const bin = fileURLToPath(new URL('../bin/keyward-client', import.meta.url));
+const standIn = new StandInServer();
+let directory = '';
+
+before(async () => {
+  await standIn.start();
+  directory = await mkdtemp(join(tmpdir(), 'keyward-simulate-'));
+});
+after(async () => {
+  await standIn.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+test('stand-in: keyward-client simulate runs installations and prints a summary', async () => {
+  const keys = join(directory, 'keys.txt');
+  await writeFile(keys, '# trial keys\n7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E\n\nAAAAA-BBBBB-CCCCC-DDDDD-EEEEE\n');
+  const before = standIn.requests.length;
+  const { stdout, stderr } = await run(bin, [
+    'simulate', '--server', standIn.url, '--licence-file', keys, '--installations', '4',
+    '--duration', '1.5', '--rate', '20', '--product', 'mailserver',
+  ]);
+  assert.match(stdout, /^summary: 4 installations against http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(stdout, /calls \d+ \(.*\/s\), valid \d+, invalid 0, errors 0/);
+  assert.match(stdout, /VALID\s+\d+\s+valid/);
+  assert.match(stdout, /latency p50 [\d.]+ ms, p99 [\d.]+ ms/);
+  assert.match(stderr, /1s calls \d+/, 'a progress line each second');
+
+  const calls = standIn.requests.slice(before).filter((request) => request.path === '/api/v1/callhome');
+  assert.ok(calls.length >= 20 && calls.length <= 40, `about 30 calls expected, got ${calls.length}`);
+  assert.equal(new Set(calls.map((call) => call.body.computerId)).size, 4, 'one computer ID per installation');
+  assert.equal(new Set(calls.map((call) => call.body.licence)).size, 2, 'keys shared out between installations');
+  for (const call of calls) assert.match(String(call.body.version), /^\d+\.\d+\.\d+(-[\w.]+)?$/);
+});
+
+test('stand-in: simulated installations derive the same computer IDs from the same seed', async () => {
+  const idsFor = async (seed: string): Promise<string[]> => {
+    const before = standIn.requests.length;
+    await simulate({ serverUrl: standIn.url, licences: ['K'], installations: 3, durationSeconds: 0.2, rate: 30, seed });
+    return [...new Set(standIn.requests.slice(before).filter((r) => r.path === '/api/v1/callhome').map((r) => String(r.body.computerId)))].sort();
+  };
+  const first = await idsFor('trial-1');
+  assert.deepEqual(await idsFor('trial-1'), first);
+  assert.notDeepEqual(await idsFor('trial-2'), first);
+});
+
+test('stand-in: simulate counts rate-limited calls and then waits out Retry-After', async () => {
+  standIn.behaviour = { rateLimit: { retryAfter: '60' } };
+  try {
+    const summary = await simulate({ serverUrl: standIn.url, licences: ['K'], installations: 2, durationSeconds: 0.5, rate: 40, seed: 's' });
+    assert.equal(summary.errors.RATE_LIMITED, 2, 'each installation calls once, then waits');
+    assert.ok(summary.skippedForRetryAfter > 0);
+  } finally {
+    standIn.behaviour = {};
+  }
+});
+
+test('keyward-client without a command prints its usage; a bad option exits 2', async () => {
+  const { stderr } = await run(bin, []);
+  assert.match(stderr, /usage: keyward-client simulate/);
+  await assert.rejects(run(bin, ['simulate', '--server', 'http://x', '--licence', 'K', '--rate', 'fast']), (error: { code?: number; stderr?: string }) => {
+    return error.code === 2 && /--rate must be a positive number/.test(error.stderr ?? '');
+  });
+});

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { Type } from 'typebox';
+import type { Kernel } from './kernel/context.js';
+import { LOG_REDACT } from './kernel/context.js';
+import { installErrorHandlers } from './kernel/http/errors.js';
+import { page } from './kernel/http/page.js';
+import './kernel/http/request-auth.js';
+import { loadBrand } from './kernel/views/brand.js';
+import { createAccountsModule, type AccountsModule } from './modules/accounts/index.js';
+import { registerAdminPages } from './modules/admin/index.js';
+
+const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
+
+export interface App {
+  app: FastifyInstance;
+  accounts: AccountsModule;
+}
+
+/**
+ * Builds the Fastify app with its three surfaces (pages, admin JSON API, call-home), each in its own
+ * encapsulated context. It never listens: main.ts does, and tests use app.inject().
+ */
+export async function buildApp(k: Kernel): Promise<App> {
+  const app = Fastify({
+    logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    bodyLimit: 1024 * 1024,
+    trustProxy: k.config.trustedProxies.length ? k.config.trustedProxies : false,
+    // Wrong types are errors, not silently coerced (an installed program sending "5" for 5 has a bug).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    disableRequestLogging: k.config.env === 'production',
+  });
+
+  app.decorateRequest('apiKey', null);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'self'"], objectSrc: ["'none'"],
+      },
+    },
+    strictTransportSecurity: k.config.secureCookies ? { maxAge: 31536000, includeSubDomains: false } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(rateLimit, { global: false, ...(k.config.redisUrl ? { redis: new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) } : {}) });
+
+  installErrorHandlers(app, async (request, reply, status, message) => {
+    const title = status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Slow down' : status >= 500 ? 'Something went wrong' : 'There is a problem';
+    return page(k.settings, request, reply, { title, status }, (
+      <div class="card narrow"><h1>{title}</h1><p>{message}</p><p><a href="/">Go to the home page</a></p></div>
+    ));
+  });
+
+  app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String(), database: Type.String() }) } } }, async () => {
+    await k.db.selectFrom('settings').select('key').limit(1).execute();
+    return { status: 'ok', database: k.flags.kind };
+  });
+
+  app.get('/assets/site.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SITE_CSS));
+  app.get('/assets/brand.css', async (_req, reply) => {
+    const brand = await loadBrand(k.settings);
+    const colour = /^#[0-9a-fA-F]{6}$/.test(brand.primaryColor) ? brand.primaryColor : '#1d4ed8';
+    return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=60').send(`:root { --brand: ${colour}; }\n`);
+  });
+
+  const accounts = createAccountsModule(k);
+
+  // Surface 1: pages (session cookie, CSRF on every form).
+  await app.register(async (pages) => {
+    accounts.registerPages(pages, { afterSetup: async () => {} });
+    registerAdminPages(pages, k);
+    pages.get('/', async (request, reply) => page(k.settings, request, reply, { title: 'Home' }, (
+      <div class="card"><h1>{(await loadBrand(k.settings)).name}</h1><p>{(await loadBrand(k.settings)).tagline}</p><p><a class="button" href="/account">My account</a></p></div>
+    )));
+  });
+
+  return { app, accounts };
+}

@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from './kernel/config/config.js';
+import { createKernel } from './kernel/context.js';
+import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
+import { ensureSigningKey, rotateSigningKey, listPublicKeys } from './kernel/crypto/signing.js';
+import { allMigrations } from './migrations.js';
+import { StaffService } from './modules/accounts/staff.service.js';
+
+const USAGE = `Usage: keyward <command>
+
+  serve                         start the server (PORT, HOST, KEYWARD_DATA_DIR, DATABASE_URL, KEYWARD_PUBLIC_URL)
+  migrate                       apply pending database migrations
+  apikey create --name NAME     print a new staff API key (last line of output)
+  keys rotate                   add a new signing key; the old one stays listed as retired
+  keys list                     list signing keys
+`;
+
+async function withKernel<T>(fn: (k: ReturnType<typeof createKernel>) => Promise<T>): Promise<T> {
+  const k = createKernel(loadConfig());
+  try {
+    await migrateToLatest(k.db, allMigrations);
+    await ensureSigningKey(k.db, k.secrets);
+    return await fn(k);
+  } finally {
+    await k.close();
+  }
+}
+
+export async function cli(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'serve': {
+        const { main } = await import('./main.js');
+        await main();
+        return -1; // keeps running
+      }
+      case 'migrate': {
+        const k = createKernel(loadConfig());
+        try {
+          const pending = await pendingMigrations(k.db, allMigrations);
+          const ran = await migrateToLatest(k.db, allMigrations);
+          process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : `Nothing to do (${pending.length} pending).\n`);
+        } finally { await k.close(); }
+        return 0;
+      }
+      case 'apikey': {
+        if (sub !== 'create') break;
+        const { values } = parseArgs({ args: rest, options: { name: { type: 'string' } } });
+        if (!values.name) { process.stderr.write('apikey create needs --name NAME\n'); return 2; }
+        const key = await withKernel(async (k) => (await new StaffService(k).createApiKey(values.name!, null)).key);
+        process.stdout.write(`Created API key "${values.name}". Store it now: it is shown only once.\n${key}\n`);
+        return 0;
+      }
+      case 'keys': {
+        if (sub === 'rotate') {
+          const kid = await withKernel((k) => rotateSigningKey(k.db, k.secrets));
+          process.stdout.write(`New active signing key: ${kid}\n`);
+          return 0;
+        }
+        if (sub === 'list') {
+          const keys = await withKernel((k) => listPublicKeys(k.db));
+          for (const key of keys) process.stdout.write(`${key.kid}\t${key.status}\t${key.createdAt}\t${key.publicKey}\n`);
+          return 0;
+        }
+        break;
+      }
+      case undefined: case 'help': case '--help': case '-h':
+        process.stdout.write(USAGE);
+        return cmd ? 0 : 2;
+    }
+    process.stderr.write(`Unknown command: ${argv.join(' ')}\n\n${USAGE}`);
+    return 2;
+  } catch (err) {
+    if (err instanceof ConfigError) { process.stderr.write(err.message + '\n'); return 2; }
+    process.stderr.write(`keyward ${cmd}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+const code = await cli(process.argv.slice(2));
+if (code >= 0) process.exit(code);

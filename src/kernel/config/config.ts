@@ -1,0 +1,110 @@
+import path from 'node:path';
+
+/**
+ * Keyward's process configuration: read once from the environment, validated synchronously before
+ * anything listens, with messages that say how to fix each bad value. Operational settings that staff
+ * change at run time (seller details, SMTP, tax rates) live in the settings table instead.
+ */
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  host: string;
+  port: number;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; schema?: string };
+  publicUrl: string;
+  /** true when publicUrl is https: cookies get the __Host- prefix and Secure. */
+  secureCookies: boolean;
+  redisUrl?: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  trustedProxies: string[];
+  /** 32-byte key for encryption at rest and HMACs; from KEYWARD_SECRET_KEY or a file in the data dir. */
+  secretKeyHex?: string;
+  logLevel: string;
+  role: 'web' | 'worker' | 'all';
+  autoMigrate: boolean;
+  /** Sign-in, registration and reset attempts allowed per IP address per minute. */
+  loginRatePerMinute: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Keyward cannot start; fix the configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const problems: string[] = [];
+
+  const port = intInRange(env.PORT ?? '3000', 0, 65535);
+  if (port === null) problems.push(`PORT="${env.PORT}" is not a port number; use a whole number from 1 to 65535, e.g. PORT=3000.`);
+  const host = env.HOST ?? '127.0.0.1';
+  const dataDir = path.resolve(env.KEYWARD_DATA_DIR ?? './data');
+
+  let database: Config['database'] = { kind: 'sqlite', file: path.join(dataDir, 'keyward.sqlite') };
+  const dbUrl = env.DATABASE_URL;
+  if (dbUrl) {
+    if (/^postgres(ql)?:\/\//.test(dbUrl)) database = { kind: 'postgres', url: dbUrl };
+    else if (dbUrl.startsWith('sqlite:')) database = { kind: 'sqlite', file: path.resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\//, '')) };
+    else problems.push(`DATABASE_URL must start with postgres:// (PostgreSQL) or sqlite: (a file path); leave it unset for the embedded SQLite file in ${dataDir}.`);
+  }
+
+  const defaultPublic = `http://${host.includes(':') ? `[${host}]` : host}:${port ?? 3000}`;
+  const publicUrl = (env.KEYWARD_PUBLIC_URL ?? defaultPublic).replace(/\/+$/, '');
+  let secureCookies = false;
+  try {
+    const u = new URL(publicUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    secureCookies = u.protocol === 'https:';
+  } catch {
+    problems.push(`KEYWARD_PUBLIC_URL="${env.KEYWARD_PUBLIC_URL}" is not an http(s) address; set it to the address customers and installed programs use, e.g. https://licensing.example.com.`);
+  }
+
+  if (env.REDIS_URL && !/^rediss?:\/\//.test(env.REDIS_URL)) problems.push('REDIS_URL must look like redis://127.0.0.1:6379; leave it unset to keep rate-limit counters in the database.');
+  if (env.SMTP_URL && !/^smtps?:\/\//.test(env.SMTP_URL)) problems.push('SMTP_URL must look like smtp://user:pass@mail.example.com:587 or smtps://…; leave it unset to keep mail in the outbox (readable in the admin).');
+
+  const secretKeyHex = env.KEYWARD_SECRET_KEY;
+  if (secretKeyHex !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretKeyHex)) {
+    problems.push('KEYWARD_SECRET_KEY must be 64 hex characters (32 bytes); generate one with: openssl rand -hex 32. Leave it unset on a single node to keep one in the data directory.');
+  }
+
+  const role = (env.KEYWARD_ROLE ?? 'all') as Config['role'];
+  if (!['web', 'worker', 'all'].includes(role)) problems.push(`KEYWARD_ROLE="${env.KEYWARD_ROLE}" must be web, worker or all.`);
+
+  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const trustedProxies = (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+  const loginRate = env.KEYWARD_LOGIN_RATE_LIMIT === undefined ? null : intInRange(env.KEYWARD_LOGIN_RATE_LIMIT, 1, 100000);
+  if (env.KEYWARD_LOGIN_RATE_LIMIT !== undefined && loginRate === null) problems.push('KEYWARD_LOGIN_RATE_LIMIT must be a whole number of attempts per minute per IP address, e.g. 10.');
+
+  if (problems.length) throw new ConfigError(problems);
+
+  return {
+    env: nodeEnv,
+    host,
+    port: port ?? 3000,
+    dataDir,
+    database,
+    publicUrl,
+    secureCookies,
+    redisUrl: env.REDIS_URL || undefined,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.KEYWARD_MAIL_FROM ?? 'Keyward <noreply@localhost>',
+    trustedProxies,
+    secretKeyHex: secretKeyHex?.toLowerCase(),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    role,
+    autoMigrate: env.KEYWARD_AUTO_MIGRATE !== '0',
+    loginRatePerMinute: loginRate ?? 10,
+    ...overrides,
+  };
+}
+
+function intInRange(s: string, min: number, max: number): number | null {
+  if (!/^\d{1,5}$/.test(s)) return null;
+  const n = Number(s);
+  return n >= min && n <= max ? n : null;
+}

@@ -1,0 +1,32 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { Db } from './database.js';
+
+export type NamedMigrations = Record<string, Migration>;
+
+/**
+ * Forward-only migrations: names sort by date, so modules' migrations interleave in the order they were
+ * written. There is no "down": a mistake is corrected by a new migration.
+ */
+export function migratorFor(db: Db, migrations: NamedMigrations): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    allowUnorderedMigrations: false,
+  });
+}
+
+export async function pendingMigrations(db: Db, migrations: NamedMigrations): Promise<string[]> {
+  const infos = await migratorFor(db, migrations).getMigrations();
+  return infos.filter((m) => !m.executedAt).map((m) => m.name);
+}
+
+export async function migrateToLatest(db: Db, migrations: NamedMigrations): Promise<string[]> {
+  const result: MigrationResultSet = await migratorFor(db, migrations).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const err = new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error)?.message ?? result.error)}`);
+    (err as Error & { cause?: unknown }).cause = result.error;
+    throw err;
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

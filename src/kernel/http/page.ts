@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ComponentChildren } from 'preact';
+import { Type, type TSchema } from 'typebox';
+import type { Settings } from '../settings/settings.js';
+import { loadBrand } from '../views/brand.js';
+import { Layout, type NavLink } from '../views/layout.js';
+import { sendPage } from '../views/render.js';
+
+export const PUBLIC_NAV: NavLink[] = [
+  { href: '/shop', label: 'Shop' },
+  { href: '/support', label: 'Support' },
+  { href: '/blog', label: 'Blog' },
+  { href: '/account', label: 'My account' },
+];
+
+export const ADMIN_NAV: NavLink[] = [
+  { href: '/admin', label: 'Dashboard' },
+  { href: '/admin/mail', label: 'Mail' },
+  { href: '/admin/audit', label: 'Audit log' },
+  { href: '/admin/security', label: 'Security' },
+];
+
+/** Renders a page in the site layout with the vendor's branding and the signed-in user's sign-out button. */
+export async function page(
+  settings: Settings, request: FastifyRequest, reply: FastifyReply,
+  opts: { title: string; variant?: 'public' | 'admin'; status?: number; flash?: string | null },
+  children: ComponentChildren,
+): Promise<FastifyReply> {
+  const brand = await loadBrand(settings);
+  const variant = opts.variant ?? (request.auth?.kind === 'staff' && request.url.startsWith('/admin') ? 'admin' : 'public');
+  const user = request.auth
+    ? { name: request.auth.name, logoutAction: request.auth.kind === 'staff' ? '/admin/logout' : '/account/logout', csrf: request.csrfToken() }
+    : null;
+  const nav = variant === 'admin' && request.auth?.kind === 'staff' ? ADMIN_NAV : variant === 'admin' ? [] : PUBLIC_NAV;
+  return sendPage(reply, Layout({ title: opts.title, brand, variant, nav, user, flash: opts.flash, children }), opts.status ?? 200);
+}
+
+/** Form bodies: every field optional text with a length cap; services validate meaning and re-show the form. */
+export function formBody(fields: Record<string, number>): TSchema {
+  const props: Record<string, TSchema> = { _csrf: Type.Optional(Type.String({ maxLength: 400 })) };
+  for (const [name, max] of Object.entries(fields)) props[name] = Type.Optional(Type.String({ maxLength: max }));
+  return Type.Object(props, { additionalProperties: false });
+}
+
+/** A `next` parameter is only followed to a path on this site (no open redirect). */
+export function safeNext(next: unknown, fallback: string): string {
+  return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;
+}

@@ -1,0 +1,22 @@
+/** Who is making a request, as the pages surface sees it. Filled in by the accounts module's hook. */
+export interface RequestAuth {
+  kind: 'customer' | 'staff';
+  subjectId: string;
+  name: string;
+  email: string;
+  role: 'owner' | 'admin' | 'support' | 'sales' | null;
+  sessionIdHash: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: RequestAuth | null;
+    apiKey: { id: string; name: string } | null;
+    /** A CSRF token for forms on this page: bound to the session when signed in, else a signed anonymous token. */
+    csrfToken(): string;
+  }
+  interface FastifyContextConfig {
+    /** 'anon': a form used before sign-in (login, registration…); 'skip': no CSRF check (webhooks, one-click unsubscribe). */
+    csrf?: 'anon' | 'skip';
+  }
+}

@@ -1,0 +1,36 @@
+import type { Db } from '../db/database.js';
+import type { Clock } from '../clock.js';
+
+/**
+ * Operational settings that staff edit in the admin (seller details, SMTP, bank details, tax rates…),
+ * stored as JSON per key. Values are validated by the module that owns the key before they are saved.
+ * A short cache keeps hot paths from reading the table on every request; several nodes converge within it.
+ */
+export class Settings {
+  private cache = new Map<string, { value: unknown; at: number }>();
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly ttlMs = 2000) {}
+
+  async get<T>(key: string, fallback: T): Promise<T> {
+    const hit = this.cache.get(key);
+    const now = Date.now();
+    if (hit && now - hit.at < this.ttlMs) return (hit.value ?? fallback) as T;
+    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    const value = row ? JSON.parse(row.value) : undefined;
+    this.cache.set(key, { value, at: now });
+    return (value ?? fallback) as T;
+  }
+
+  async set(key: string, value: unknown, by: string | null = null, trx: Db = this.db): Promise<void> {
+    const json = JSON.stringify(value);
+    const now = this.clock.now();
+    await trx.insertInto('settings').values({ key, value: json, updated_at: now, updated_by: by })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value: json, updated_at: now, updated_by: by }))
+      .execute();
+    this.cache.delete(key);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.deleteFrom('settings').where('key', '=', key).execute();
+    this.cache.delete(key);
+  }
+}

@@ -1,0 +1,56 @@
+import { SMTPServer } from 'smtp-server';
+import PostalMime from 'postal-mime';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  attachments: Array<{ filename: string | null; mimeType: string; size: number }>;
+}
+
+/** A real SMTP peer on loopback that keeps what it receives, for tests of outgoing mail. */
+export class SmtpPeer {
+  readonly received: ReceivedMail[] = [];
+  private server!: SMTPServer;
+  port = 0;
+  /** When set, the peer refuses every message with this SMTP error (to test retries). */
+  refuse: string | null = null;
+
+  async start(): Promise<this> {
+    this.server = new SMTPServer({
+      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', async () => {
+          if (this.refuse) { const e = new Error(this.refuse) as Error & { responseCode: number }; e.responseCode = 451; return callback(e); }
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const parsed = await PostalMime.parse(raw);
+          this.received.push({
+            from: session.envelope.mailFrom ? (session.envelope.mailFrom as { address: string }).address : '',
+            to: session.envelope.rcptTo.map((r) => r.address), raw, subject: parsed.subject ?? '', text: parsed.text ?? '', html: parsed.html ?? '',
+            headers: Object.fromEntries(parsed.headers.map((h) => [h.key.toLowerCase(), h.value])),
+            attachments: parsed.attachments.map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: typeof a.content === 'string' ? a.content.length : (a.content as ArrayBuffer).byteLength })),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `smtp://127.0.0.1:${this.port}?ignoreTLS=true`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,228 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from '../../kernel/testing/app.js';
+import { TestBrowser, setCookies } from '../../kernel/testing/http.js';
+
+let t: TestApp;
+before(async () => { t = await testApp(); });
+after(async () => { await t.close(); });
+
+/** All mail to an address, joined (the manual clock gives them equal times, so "last" is not well defined). */
+async function lastMailTo(to: string) {
+  const rows = await t.k.db.selectFrom('mail_outbox').selectAll().where('to_addr', '=', to).execute();
+  return rows.length ? { text_body: rows.map((r) => r.text_body).join('\n') } : undefined;
+}
+const linkIn = (text: string, path: string) => new RegExp(`https?://[^\\s]+${path}/[A-Za-z0-9_-]{43}`).exec(text)?.[0]?.replace(/^https?:\/\/[^/]+/, '');
+
+async function registerAndVerify(b: TestBrowser, email: string, password = 'correct horse battery') {
+  await b.get('/account/register');
+  const res = await b.post('/account/register', { name: 'Ada Lovelace', email, password });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /Check your email/);
+  await t.k.jobs.drain();
+  const mail = await lastMailTo(email);
+  assert.ok(mail, 'a verification email was written to the outbox');
+  const link = linkIn(mail!.text_body, '/account/verify');
+  assert.ok(link, 'the email carries a verification link');
+  const page = await b.get(link!);
+  assert.match(page.body, /Confirm my email address/);
+  const done = await b.post(link!, {});
+  assert.match(done.body, /email address is confirmed/);
+}
+
+describe('customer registration, sign-in and sign-out', () => {
+  test('register → verify → sign in → My account → sign out ends the session server-side', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'ada@example.com');
+    assert.equal(b.cookies.size, 0, 'no cookie before signing in');
+
+    await b.get('/account/login');
+    const login = await b.post('/account/login', { email: 'ADA@example.com ', password: 'correct horse battery' });
+    assert.equal(login.statusCode, 303);
+    const sc = setCookies(login);
+    assert.equal(sc.length, 1, 'only the session cookie (no Remember me)');
+    assert.match(sc[0]!, /^kw_session=/);
+    assert.match(sc[0]!, /HttpOnly/);
+    assert.match(sc[0]!, /SameSite=Lax/);
+    assert.doesNotMatch(sc[0]!, /Max-Age|Expires/i, 'the session cookie dies with the browser');
+
+    const home = await b.get('/account');
+    assert.equal(home.statusCode, 200);
+    assert.match(home.body, /ada@example.com/);
+
+    const stolen = b.cookieHeader();
+    await b.post('/account/logout', {});
+    const replay = await t.app.inject({ method: 'GET', url: '/account', headers: { cookie: stolen, accept: 'text/html' } });
+    assert.equal(replay.statusCode, 303, 'the old session cookie no longer works after sign-out');
+    assert.equal(await t.k.db.selectFrom('sessions').selectAll().execute().then((r) => r.length), 0);
+  });
+
+  test('unverified accounts cannot sign in; registering a taken address answers the same', async () => {
+    const b = new TestBrowser(t.app);
+    await b.get('/account/register');
+    await b.post('/account/register', { name: 'Bob', email: 'bob@example.com', password: 'another good password' });
+    await b.get('/account/login');
+    const res = await b.post('/account/login', { email: 'bob@example.com', password: 'another good password' });
+    assert.equal(res.statusCode, 403);
+    assert.match(res.body, /confirm your email/i);
+
+    const again = new TestBrowser(t.app);
+    await again.get('/account/register');
+    const dup = await again.post('/account/register', { name: 'Mallory', email: 'bob@example.com', password: 'mallory password 1' });
+    assert.equal(dup.statusCode, 200);
+    assert.match(dup.body, /Check your email/, 'the same answer whether or not the address is taken');
+    await t.k.jobs.drain();
+    const mails = await t.k.db.selectFrom('mail_outbox').select('subject').where('to_addr', '=', 'bob@example.com').execute();
+    assert.ok(mails.some((m) => /already have an account/.test(m.subject)), 'the owner is told instead');
+  });
+
+  test('wrong password, unknown email: same message and status', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'carol@example.com');
+    await b.get('/account/login');
+    const wrong = await b.post('/account/login', { email: 'carol@example.com', password: 'not the password' });
+    await b.get('/account/login');
+    const unknown = await b.post('/account/login', { email: 'nobody@example.com', password: 'not the password' });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal(unknown.statusCode, 401);
+    const msg = (html: string) => /<li><a href="#main">([^<]+)<\/a>/.exec(html)?.[1];
+    assert.equal(msg(wrong.body), msg(unknown.body));
+    assert.equal(setCookies(wrong).length, 0);
+  });
+
+  test('lockout: 5 failures lock the address briefly, then it unlocks; the lock never exceeds 15 minutes', async () => {
+    const b = new TestBrowser(t.app, { 'x-test': 'lockout' });
+    await registerAndVerify(b, 'dave@example.com');
+    for (let i = 0; i < 5; i++) {
+      await b.get('/account/login');
+      const r = await b.post('/account/login', { email: 'dave@example.com', password: `wrong ${i}` });
+      assert.equal(r.statusCode, 401);
+    }
+    await b.get('/account/login');
+    const locked = await b.post('/account/login', { email: 'dave@example.com', password: 'correct horse battery' });
+    assert.equal(locked.statusCode, 429, 'even the right password is refused while locked');
+    assert.match(locked.body, /Too many failed attempts/);
+    t.clock.advance(31_000);
+    await b.get('/account/login');
+    const ok = await b.post('/account/login', { email: 'dave@example.com', password: 'correct horse battery' });
+    assert.equal(ok.statusCode, 303, 'unlocked after the lock period');
+    const { lockDuration } = await import('./lockout.js');
+    assert.equal(lockDuration(4), 0);
+    assert.equal(lockDuration(5), 30_000);
+    assert.equal(lockDuration(50), 15 * 60_000);
+  });
+});
+
+describe('password reset', () => {
+  test('the same answer for known and unknown addresses; the link works once, ends other sessions', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'erin@example.com');
+    await b.get('/account/login');
+    await b.post('/account/login', { email: 'erin@example.com', password: 'correct horse battery' });
+    const otherDevice = b.cookieHeader();
+
+    const anon = new TestBrowser(t.app);
+    await anon.get('/account/password/forgot');
+    const known = await anon.post('/account/password/forgot', { email: 'erin@example.com' });
+    await anon.get('/account/password/forgot');
+    const unknown = await anon.post('/account/password/forgot', { email: 'nobody@example.com' });
+    assert.equal(known.body.replace(/name="_csrf" value="[^"]+"/g, ''), unknown.body.replace(/name="_csrf" value="[^"]+"/g, ''));
+    await t.k.jobs.drain();
+    const mail = await lastMailTo('erin@example.com');
+    const link = linkIn(mail!.text_body, '/account/password/reset')!;
+    assert.ok(link);
+    const stored = await t.k.db.selectFrom('account_tokens').select('token_hash').where('purpose', '=', 'password_reset').execute();
+    assert.ok(stored.every((r) => !link.includes(r.token_hash)), 'the token is stored hashed');
+
+    await anon.get(link);
+    const weak = await anon.post(link, { password: 'short' });
+    assert.equal(weak.statusCode, 400, 'a weak password re-shows the form and does not use the link');
+    await anon.get(link);
+    const done = await anon.post(link, { password: 'a brand new password' });
+    assert.match(done.body, /Password changed/);
+    await anon.get(link);
+    const reuse = await anon.post(link, { password: 'yet another password' });
+    assert.equal(reuse.statusCode, 400);
+    assert.match(reuse.body, /expired or has already been used/);
+
+    const old = await t.app.inject({ method: 'GET', url: '/account', headers: { cookie: otherDevice, accept: 'text/html' } });
+    assert.equal(old.statusCode, 303, 'sessions on other devices ended');
+  });
+
+  test('an expired reset link is refused', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'frank@example.com');
+    await b.get('/account/password/forgot');
+    await b.post('/account/password/forgot', { email: 'frank@example.com' });
+    await t.k.jobs.drain();
+    const link = linkIn((await lastMailTo('frank@example.com'))!.text_body, '/account/password/reset')!;
+    t.clock.advance(31 * 60_000);
+    await b.get(link);
+    const res = await b.post(link, { password: 'a brand new password' });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /expired/);
+  });
+});
+
+describe('remember me', () => {
+  test('survives closing the browser, rotates on use, and a replayed token revokes every device', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'grace@example.com');
+    await b.get('/account/login');
+    const login = await b.post('/account/login', { email: 'grace@example.com', password: 'correct horse battery', remember: '1' });
+    const remember = setCookies(login).find((c) => c.startsWith('kw_remember='))!;
+    assert.ok(remember, 'a remember-me cookie is set');
+    assert.match(remember, /Max-Age=2592000/);
+    assert.match(remember, /HttpOnly/);
+    const firstToken = b.cookies.get('kw_remember')!.value;
+    const row = await t.k.db.selectFrom('remember_tokens').selectAll().executeTakeFirstOrThrow();
+    assert.notEqual(row.validator_hash, firstToken.split('.')[1], 'the validator is stored hashed');
+
+    b.closeBrowser();
+    assert.ok(!b.cookies.has('kw_session'));
+    const back = await b.get('/account');
+    assert.equal(back.statusCode, 200, 'signed in again from the remember-me token');
+    const rotated = b.cookies.get('kw_remember')!.value;
+    assert.notEqual(rotated, firstToken, 'the token rotates on use');
+
+    const thief = await t.app.inject({ method: 'GET', url: '/account', headers: { cookie: `kw_remember=${encodeURIComponent(firstToken)}`, accept: 'text/html' } });
+    assert.equal(thief.statusCode, 303, 'the old token is refused');
+    assert.equal((await t.k.db.selectFrom('remember_tokens').selectAll().execute()).length, 0, 'reuse revokes every remembered device');
+    const victim = await b.get('/account');
+    assert.equal(victim.statusCode, 303, 'and ends the sessions too');
+  });
+});
+
+describe('CSRF', () => {
+  test('a form without a token, with a forged token, or from another site is refused', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'heidi@example.com');
+    await b.get('/account/login');
+    await b.post('/account/login', { email: 'heidi@example.com', password: 'correct horse battery' });
+    await b.get('/account');
+    const missing = await b.post('/account/password', { _csrf: null, current: 'correct horse battery', password: 'pwned password 123' });
+    assert.equal(missing.statusCode, 403);
+    const forged = await b.post('/account/password', { _csrf: 's.AAAA', current: 'correct horse battery', password: 'pwned password 123' });
+    assert.equal(forged.statusCode, 403);
+    await b.get('/account');
+    const cross = await b.post('/account/password', { current: 'correct horse battery', password: 'pwned password 123' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    assert.equal(cross.statusCode, 403);
+    const anonTokenOnSessionForm = new TestBrowser(t.app);
+    await anonTokenOnSessionForm.get('/account/login');
+    const anonToken = anonTokenOnSessionForm.csrf();
+    const wrongKind = await b.post('/account/password', { _csrf: anonToken, current: 'correct horse battery', password: 'pwned password 123' });
+    assert.equal(wrongKind.statusCode, 403, 'a signed-in form needs the session-bound token');
+    await b.get('/account');
+    const ok = await b.post('/account/password', { current: 'correct horse battery', password: 'a fine new password' });
+    assert.equal(ok.statusCode, 200);
+    assert.match(ok.body, /password has been changed/);
+  });
+
+  test('an anonymous token expires', async () => {
+    const b = new TestBrowser(t.app);
+    await b.get('/account/login');
+    t.clock.advance(3 * 3600_000);
+    const res = await b.post('/account/login', { email: 'x@example.com', password: 'whatever password' });
+    assert.equal(res.statusCode, 403);
+  });
+});

@@ -1,0 +1,78 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Kernel } from '../../kernel/context.js';
+import { formBody, page } from '../../kernel/http/page.js';
+import { Csrf } from '../../kernel/views/layout.js';
+import { requireStaff } from '../accounts/index.js';
+
+const fmt = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
+
+/** The back office's first pages: the dashboard, the mail outbox and the audit log. */
+export function registerAdminPages(app: FastifyInstance, k: Kernel): void {
+  app.get('/admin', { preHandler: requireStaff() }, async (request, reply) => {
+    const jobs = await k.jobs.counts();
+    const held = await k.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'held').executeTakeFirstOrThrow();
+    return page(k.settings, request, reply, { title: 'Dashboard', variant: 'admin' }, (
+      <>
+        <h1>Dashboard</h1>
+        <div class="grid">
+          <section class="card"><h2>Mail</h2><p>{Number(held.n)} message(s) held in the outbox{Number(held.n) ? ' (no SMTP server is configured)' : ''}.</p><p><a href="/admin/mail">Open the outbox</a></p></section>
+          <section class="card"><h2>Jobs</h2><p>{Object.entries(jobs).map(([s, n]) => `${n} ${s}`).join(', ') || 'No jobs yet.'}</p></section>
+        </div>
+      </>
+    ));
+  });
+
+  app.get('/admin/mail', { preHandler: requireStaff('owner', 'admin', 'support'), schema: { querystring: Type.Object({ page: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) }) } }, async (request, reply) => {
+    const p = Number((request.query as { page?: string }).page ?? '1') || 1;
+    const rows = await k.db.selectFrom('mail_outbox').select(['id', 'to_addr', 'subject', 'category', 'status', 'created_at', 'sent_at', 'last_error'])
+      .orderBy('created_at', 'desc').limit(50).offset((p - 1) * 50).execute();
+    const smtp = await k.mail.smtpUrl();
+    return page(k.settings, request, reply, { title: 'Mail outbox', variant: 'admin' }, (
+      <>
+        <h1>Mail outbox</h1>
+        <p class="muted">{smtp ? 'Mail is delivered through the configured SMTP server.' : 'No SMTP server is configured: mail is held here. Set SMTP_URL or the SMTP setting to deliver it.'}</p>
+        {smtp ? <form method="post" action="/admin/mail/release"><Csrf token={request.csrfToken()} /><button class="secondary" type="submit">Deliver held mail now</button></form> : null}
+        <div class="table-wrap"><table>
+          <thead><tr><th>Created</th><th>To</th><th>Subject</th><th>Kind</th><th>Status</th></tr></thead>
+          <tbody>{rows.map((r) => (
+            <tr><td>{fmt(r.created_at)}</td><td>{r.to_addr}</td><td><a href={`/admin/mail/${r.id}`}>{r.subject}</a></td><td>{r.category}</td>
+              <td><span class={`badge ${r.status === 'sent' ? 'ok' : r.status === 'failed' ? 'bad' : 'warn'}`}>{r.status}</span></td></tr>
+          ))}</tbody>
+        </table></div>
+        <p>{p > 1 ? <a href={`/admin/mail?page=${p - 1}`}>Newer</a> : null} {rows.length === 50 ? <a href={`/admin/mail?page=${p + 1}`}>Older</a> : null}</p>
+      </>
+    ));
+  });
+
+  app.post('/admin/mail/release', { preHandler: requireStaff('owner', 'admin'), schema: { body: formBody({}) } }, async (request, reply) => {
+    const n = await k.mail.releaseHeld();
+    await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'mail.release_held', detail: { count: n }, ip: request.ip });
+    return reply.redirect('/admin/mail', 303);
+  });
+
+  app.get('/admin/mail/:id', { preHandler: requireStaff('owner', 'admin', 'support'), schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+    const r = await k.db.selectFrom('mail_outbox').selectAll().where('id', '=', (request.params as { id: string }).id).executeTakeFirst();
+    if (!r) return page(k.settings, request, reply, { title: 'Not found', variant: 'admin', status: 404 }, <p>No such message.</p>);
+    return page(k.settings, request, reply, { title: r.subject, variant: 'admin' }, (
+      <div class="card">
+        <h1>{r.subject}</h1>
+        <p class="muted">To {r.to_addr} · from {r.from_addr} · {fmt(r.created_at)} · {r.status}{r.last_error ? ` · last error: ${r.last_error}` : ''}</p>
+        <pre class="mono pre-wrap">{r.text_body}</pre>
+      </div>
+    ));
+  });
+
+  app.get('/admin/audit', { preHandler: requireStaff('owner', 'admin') }, async (request, reply) => {
+    const rows = await k.audit.recent(200);
+    return page(k.settings, request, reply, { title: 'Audit log', variant: 'admin' }, (
+      <>
+        <h1>Audit log</h1>
+        <div class="table-wrap"><table>
+          <thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>IP</th></tr></thead>
+          <tbody>{rows.map((r) => <tr><td>{fmt(r.at)}</td><td>{r.actor_kind} {r.actor_id?.slice(0, 8) ?? ''}</td><td>{r.action}</td><td>{r.target?.slice(0, 12) ?? ''}</td><td>{r.ip ?? ''}</td></tr>)}</tbody>
+        </table></div>
+      </>
+    ));
+  });
+}

@@ -1,0 +1,1 @@
+export { registerAdminPages } from './admin.pages.js';

@@ -1,0 +1,1 @@
+export { allDeclarations, buildRegistry, defaultProcessors, registryProblems, type Registry } from './registry.js';
