@@ -18,7 +18,7 @@ const USAGE = `Usage: keyward <command>
 async function withKernel<T>(fn: (k: ReturnType<typeof createKernel>) => Promise<T>): Promise<T> {
   const k = createKernel(loadConfig());
   try {
-    await migrateToLatest(k.db, allMigrations);
+    await migrateToLatest(k.db, allMigrations, k.dbh.schema);
     await ensureSigningKey(k.db, k.secrets);
     return await fn(k);
   } finally {
@@ -38,8 +38,8 @@ export async function cli(argv: string[]): Promise<number> {
       case 'migrate': {
         const k = createKernel(loadConfig());
         try {
-          const pending = await pendingMigrations(k.db, allMigrations);
-          const ran = await migrateToLatest(k.db, allMigrations);
+          const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
+          const ran = await migrateToLatest(k.db, allMigrations, k.dbh.schema);
           process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : `Nothing to do (${pending.length} pending).\n`);
         } finally { await k.close(); }
         return 0;

@@ -8,19 +8,23 @@ import { buildApp } from './app.js';
 /** config → database (migrated) → app → listen. */
 export async function serve(config: Config): Promise<() => Promise<void>> {
   const k = createKernel(config);
-  const pending = await pendingMigrations(k.db, allMigrations);
+  const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
   if (pending.length) {
     if (!config.autoMigrate) {
       await k.close();
       throw new ConfigError([`${pending.length} database migration(s) are pending (${pending.join(', ')}). Run "bin/keyward migrate" first, or unset KEYWARD_AUTO_MIGRATE=0.`]);
     }
-    const ran = await migrateToLatest(k.db, allMigrations);
+    const ran = await migrateToLatest(k.db, allMigrations, k.dbh.schema);
     k.log.info({ migrations: ran }, 'database migrated');
   }
   await ensureSigningKey(k.db, k.secrets);
   const { app, accounts } = await buildApp(k);
   if (config.role !== 'web') k.jobs.start();
   await app.listen({ host: config.host, port: config.port });
+  if (config.smtpListen && config.role !== 'web') {
+    const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host);
+    k.log.info({ port }, 'SMTP intake listening');
+  }
   const link = await accounts.staff.firstRunLink();
   const where = config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
   process.stdout.write(`\nKeyward is running at ${config.publicUrl} (${where}).\n`);

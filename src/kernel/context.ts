@@ -9,6 +9,7 @@ import { Mailer } from './mail/mailer.js';
 import { Audit } from './audit/audit.js';
 import { Settings } from './settings/settings.js';
 import { cookiePolicy, type CookiePolicy } from './http/cookies.js';
+import { InboundMail } from './mail/inbound.js';
 
 /** Everything modules need from the kernel, made once per process (or per test). */
 export interface Kernel {
@@ -24,6 +25,8 @@ export interface Kernel {
   settings: Settings;
   log: Logger;
   cookies: CookiePolicy;
+  /** The SMTP/LMTP intake that modules route recipients on (support mail, bounces). */
+  inbound: InboundMail;
   close(): Promise<void>;
 }
 
@@ -46,10 +49,13 @@ export function createKernel(config: Config, opts: { clock?: Clock; log?: Logger
   const jobs = new JobQueue(dbh.db, dbh.flags, clock, log);
   const mail = new Mailer(dbh.db, clock, jobs, settings, { smtpUrl: config.smtpUrl, from: config.mailFrom }, log);
   const audit = new Audit(dbh.db, clock);
+  const inbound = new InboundMail(log, config.inboundMaxBytes);
   return {
     config, dbh, db: dbh.db, flags: dbh.flags, secrets, clock, jobs, mail, audit, settings, log,
     cookies: cookiePolicy(config.secureCookies),
+    inbound,
     async close() {
+      await inbound.close();
       await jobs.stop();
       await dbh.close();
     },

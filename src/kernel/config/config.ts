@@ -25,6 +25,10 @@ export interface Config {
   autoMigrate: boolean;
   /** Sign-in, registration and reset attempts allowed per IP address per minute. */
   loginRatePerMinute: number;
+  /** Where the built-in SMTP listener for support mail and bounces listens (port, or host:port); off when unset. */
+  smtpListen?: { host: string; port: number };
+  /** Largest inbound message accepted, in bytes. */
+  inboundMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +81,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const trustedProxies = (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
+  let smtpListen: Config['smtpListen'];
+  if (env.KEYWARD_SMTP_LISTEN) {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(env.KEYWARD_SMTP_LISTEN);
+    if (!m || Number(m[2]) > 65535) problems.push('KEYWARD_SMTP_LISTEN must be a port (2525) or host:port (0.0.0.0:25) for incoming support mail and bounces.');
+    else smtpListen = { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
+  }
+  const inboundMax = env.KEYWARD_INBOUND_MAX_MB === undefined ? 10 : Number(env.KEYWARD_INBOUND_MAX_MB);
+  if (!Number.isInteger(inboundMax) || inboundMax < 1 || inboundMax > 100) problems.push('KEYWARD_INBOUND_MAX_MB must be a whole number of megabytes from 1 to 100 (default 10).');
+
   const loginRate = env.KEYWARD_LOGIN_RATE_LIMIT === undefined ? null : intInRange(env.KEYWARD_LOGIN_RATE_LIMIT, 1, 100000);
   if (env.KEYWARD_LOGIN_RATE_LIMIT !== undefined && loginRate === null) problems.push('KEYWARD_LOGIN_RATE_LIMIT must be a whole number of attempts per minute per IP address, e.g. 10.');
 
@@ -99,6 +112,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     role,
     autoMigrate: env.KEYWARD_AUTO_MIGRATE !== '0',
     loginRatePerMinute: loginRate ?? 10,
+    smtpListen,
+    inboundMaxBytes: inboundMax * 1024 * 1024,
     ...overrides,
   };
 }

@@ -14,6 +14,8 @@ export interface DbHandle {
   flags: DialectFlags;
   /** The raw SQLite connection, for online backup and pragmas; undefined on PostgreSQL. */
   sqlite?: SQLite.Database;
+  /** The PostgreSQL schema Keyward's tables live in ('public' unless configured); undefined on SQLite. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -43,5 +45,5 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, flags: flagsFor('postgres'), close: () => db.destroy() };
+  return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', close: () => db.destroy() };
 }

@@ -63,7 +63,7 @@ export async function testKernel(opts: { config?: Partial<Config>; clock?: Manua
   const { config, cleanup } = await testConfig(opts.config);
   const clock = opts.clock ?? new ManualClock();
   const k = createKernel(config, { clock: clock as Clock, log: silentLog });
-  await migrateToLatest(k.db, allMigrations);
+  await migrateToLatest(k.db, allMigrations, k.dbh.schema);
   await ensureSigningKey(k.db, k.secrets, clock.now());
   return {
     k, clock, config,

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+
+test('defaults: SQLite under ./data, port 3000 on 127.0.0.1, plain-HTTP cookies', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 3000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.deepEqual(c.database, { kind: 'sqlite', file: path.resolve('data/keyward.sqlite') });
+  assert.equal(c.publicUrl, 'http://127.0.0.1:3000');
+  assert.equal(c.secureCookies, false);
+});
+
+test('postgres:// selects PostgreSQL; https public URL turns on secure cookies', () => {
+  const c = loadConfig({ DATABASE_URL: 'postgres://u@db/x', KEYWARD_PUBLIC_URL: 'https://lic.example.com/' });
+  assert.equal(c.database.kind, 'postgres');
+  assert.equal(c.publicUrl, 'https://lic.example.com');
+  assert.equal(c.secureCookies, true);
+});
+
+test('every bad value is reported at once, each with how to fix it', () => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', KEYWARD_PUBLIC_URL: 'ftp://x', KEYWARD_SECRET_KEY: 'abc', KEYWARD_ROLE: 'boss', REDIS_URL: 'localhost' });
+    assert.fail('should throw');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.problems.length, 6);
+    assert.match(err.message, /PORT="eighty".*e\.g\. PORT=3000/);
+    assert.match(err.message, /openssl rand -hex 32/);
+    assert.match(err.message, /DATABASE_URL must start with postgres:\/\//);
+  }
+});

@@ -1,0 +1,90 @@
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../jobs/queue.js';
+
+/**
+ * The built-in SMTP/LMTP listener. Modules route recipients to handlers (support@ → helpdesk,
+ * bounces+…@ → newsletter); unknown recipients are refused at RCPT TO, and messages over the size limit
+ * are refused with a clear 552 before they are stored. A handler that throws makes the server answer with
+ * a temporary failure (451), so the sending server keeps the message and retries: nothing is lost.
+ */
+export interface InboundMessage {
+  raw: Buffer;
+  mailFrom: string;
+  rcptTo: string[];
+  remoteAddress: string;
+}
+
+export type InboundHandler = (msg: InboundMessage, recipient: string) => Promise<void>;
+
+export class InboundMail {
+  private readonly routes: Array<{ name: string; match: (rcpt: string) => boolean; handler: InboundHandler }> = [];
+  private server: SMTPServer | null = null;
+
+  constructor(private readonly log: Logger, readonly maxBytes = 10 * 1024 * 1024) {}
+
+  route(name: string, match: (recipient: string) => boolean, handler: InboundHandler): void {
+    this.routes.push({ name, match, handler });
+  }
+
+  handlerFor(recipient: string) {
+    const r = recipient.toLowerCase();
+    return this.routes.find((x) => x.match(r));
+  }
+
+  /** Delivers one message to the handler of each recipient (also used by IMAP polling and tests). */
+  async deliver(msg: InboundMessage): Promise<void> {
+    for (const rcpt of msg.rcptTo) {
+      const route = this.handlerFor(rcpt);
+      if (route) await route.handler(msg, rcpt.toLowerCase());
+    }
+  }
+
+  async listen(port: number, host = '127.0.0.1', opts: { lmtp?: boolean } = {}): Promise<number> {
+    const options: SMTPServerOptions = {
+      lmtp: opts.lmtp ?? false, authOptional: true, disabledCommands: ['AUTH', 'STARTTLS'], logger: false,
+      size: this.maxBytes, banner: 'Keyward mail intake',
+      onRcptTo: (address, _session, cb) => {
+        if (this.handlerFor(address.address)) return cb();
+        const e = new Error(`No mailbox here for ${address.address}`) as Error & { responseCode: number };
+        e.responseCode = 550;
+        cb(e);
+      },
+      onData: (stream, session, cb) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
+            const e = new Error(`Message too large: the limit is ${Math.floor(this.maxBytes / 1024 / 1024)} MB. Send large files as a link instead.`) as Error & { responseCode: number };
+            e.responseCode = 552;
+            return cb(e);
+          }
+          const msg: InboundMessage = {
+            raw: Buffer.concat(chunks),
+            mailFrom: session.envelope.mailFrom ? (session.envelope.mailFrom as { address: string }).address : '',
+            rcptTo: session.envelope.rcptTo.map((r) => r.address),
+            remoteAddress: session.remoteAddress,
+          };
+          this.deliver(msg).then(() => cb(), (err: Error) => {
+            this.log.error({ err: err.message }, 'inbound mail handler failed; asking the sender to retry');
+            const e = new Error('Temporary failure; please retry') as Error & { responseCode: number };
+            e.responseCode = 451;
+            cb(e);
+          });
+        });
+      },
+    };
+    this.server = new SMTPServer(options);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    return (this.server.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = null;
+  }
+}
