@@ -73,6 +73,12 @@ export async function buildApp(k: Kernel): Promise<App> {
 
   const accounts = createAccountsModule(k);
 
+  // Surface 2: the admin JSON API (staff API key; rate-limited per key and per address).
+  await app.register(async (api) => {
+    api.addHook('preHandler', accounts.apiKeyAuth());
+    accounts.registerApi(api);
+  });
+
   // Surface 1: pages (session cookie, CSRF on every form).
   await app.register(async (pages) => {
     accounts.registerPages(pages, { afterSetup: async () => {} });

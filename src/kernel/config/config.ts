@@ -51,7 +51,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   let database: Config['database'] = { kind: 'sqlite', file: path.join(dataDir, 'keyward.sqlite') };
   const dbUrl = env.DATABASE_URL;
   if (dbUrl) {
-    if (/^postgres(ql)?:\/\//.test(dbUrl)) database = { kind: 'postgres', url: dbUrl };
+    if (/^postgres(ql)?:\/\//.test(dbUrl)) {
+      // A schema chosen with ?options=-c search_path=NAME is where the tables and migration records live.
+      let schema: string | undefined;
+      try { schema = /search_path=([A-Za-z_][A-Za-z0-9_]*)/.exec(new URL(dbUrl).searchParams.get('options') ?? '')?.[1]; } catch { /* reported by pg */ }
+      database = { kind: 'postgres', url: dbUrl, ...(schema ? { schema } : {}) };
+    }
     else if (dbUrl.startsWith('sqlite:')) database = { kind: 'sqlite', file: path.resolve(dbUrl.slice('sqlite:'.length).replace(/^\/\//, '')) };
     else problems.push(`DATABASE_URL must start with postgres:// (PostgreSQL) or sqlite: (a file path); leave it unset for the embedded SQLite file in ${dataDir}.`);
   }

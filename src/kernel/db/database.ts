@@ -40,7 +40,7 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   const pool = new pg.Pool({
     connectionString: database.url,
     max: opts.poolSize ?? 10,
-    ...(database.schema ? { options: `-c search_path=${database.schema}` } : {}),
+    ...(database.schema && !database.url.includes('search_path') ? { options: `-c search_path=${database.schema}` } : {}),
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});

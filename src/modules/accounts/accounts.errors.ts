@@ -10,3 +10,4 @@ export const Unauthorized = createError('ACC_UNAUTHORIZED', 'A valid API key is 
 export const NotAllowed = createError('ACC_FORBIDDEN', 'Your role does not allow this.', 403);
 export const EmailTaken = createError('ACC_EMAIL_TAKEN', 'A staff account with this email already exists.', 409);
 export const InvalidInput = createError<'ACC_INVALID_INPUT', 400, [string]>('ACC_INVALID_INPUT', '%s', 400);
+export const TooManyKeyFailures = createError('RATE_LIMITED', 'Too many requests with invalid API keys from this address; wait a minute.', 429);

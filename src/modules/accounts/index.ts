@@ -7,7 +7,9 @@ import { registerAuthPages } from './auth.pages.js';
 import { registerRegistrationPages } from './register.pages.js';
 import { registerSetupPages } from './setup.pages.js';
 import { registerAccountPages } from './account.pages.js';
-import { Unauthorized } from './accounts.errors.js';
+import { TooManyKeyFailures, Unauthorized } from './accounts.errors.js';
+import { FixedWindowCounter } from '../../kernel/http/window-counter.js';
+import { registerAccountsApi } from './accounts.routes.js';
 
 export { accountsPrivacy } from './privacy.js';
 export { requireCustomer, requireStaff, startSession } from './auth.hooks.js';
@@ -21,6 +23,8 @@ export interface AccountsModule {
   staff: StaffService;
   /** The pages surface: session hooks, CSRF and the account pages. */
   registerPages(app: FastifyInstance, opts: { afterSetup: (o: { demo: boolean }) => Promise<void> }): void;
+  /** The admin JSON API routes of this module (inside a context that already checks the API key). */
+  registerApi(app: FastifyInstance): void;
   /** A preHandler for the admin JSON API: `Authorization: Bearer <staff API key>`. */
   apiKeyAuth(): (request: import('fastify').FastifyRequest) => Promise<void>;
 }
@@ -39,12 +43,22 @@ export function createAccountsModule(k: Kernel): AccountsModule {
       registerSetupPages(app, k, staff, opts.afterSetup);
       registerAccountPages(app, k, accounts);
     },
+    registerApi(app) {
+      registerAccountsApi(app);
+    },
     apiKeyAuth() {
+      // Guessing keys is pointless (178 random bits), but a flood of bad keys still costs look-ups:
+      // after 20 failures in a minute an address is refused for the rest of that minute.
+      const failures = new FixedWindowCounter(60_000, () => k.clock.now());
       return async (request) => {
+        if (failures.count(request.ip) >= 20) throw new TooManyKeyFailures();
         const h = request.headers.authorization;
         const key = typeof h === 'string' && h.startsWith('Bearer ') ? h.slice(7).trim() : '';
         const found = key ? await staff.authenticateApiKey(key) : null;
-        if (!found) throw new Unauthorized();
+        if (!found) {
+          failures.hit(request.ip);
+          throw new Unauthorized();
+        }
         request.apiKey = found;
       };
     },

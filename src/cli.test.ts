@@ -1,0 +1,71 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { TEST_DIALECT, TEST_PG_URL, createTestSchema } from './kernel/testing/db.js';
+import { apiKeyLooksValid } from './kernel/crypto/tokens.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/keyward');
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let dropSchema = async () => {};
+
+before(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cli-'));
+  env = { ...process.env, KEYWARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  if (TEST_DIALECT === 'postgres') {
+    const s = await createTestSchema();
+    dropSchema = s.drop;
+    env.DATABASE_URL = `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${s.schema}`)}`;
+  }
+});
+after(async () => { fs.rmSync(dataDir, { recursive: true, force: true }); await dropSchema(); });
+
+test('bin/keyward apikey create prints a valid key as the last line', async () => {
+  const { stdout } = await run(BIN, ['apikey', 'create', '--name', 'deploy'], { env });
+  const last = stdout.trim().split('\n').at(-1)!;
+  assert.ok(apiKeyLooksValid(last), last);
+});
+
+test('bin/keyward keys rotate keeps the old key listed as retired', async () => {
+  await run(BIN, ['keys', 'rotate'], { env });
+  const { stdout } = await run(BIN, ['keys', 'list'], { env });
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.equal(lines.filter((l) => l.includes('\tactive\t')).length, 1);
+  assert.equal(lines.filter((l) => l.includes('\tretired\t')).length, 1);
+});
+
+test('bad configuration stops before listening, with a fix-it message and exit code 2', async () => {
+  await assert.rejects(run(BIN, ['serve'], { env: { ...env, PORT: 'eighty' } }), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /PORT="eighty" is not a port number/);
+    return true;
+  });
+});
+
+test('bin/keyward serve starts, prints the first-run link, and answers /healthz', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(BIN, ['serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/\/setup\/[A-Za-z0-9_-]{43}/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /Keyward is running at http:\/\/127\.0\.0\.1:\d+/);
+    const link = /(http:\/\/\S+\/setup\/[A-Za-z0-9_-]{43})/.exec(out)![1]!;
+    const page = await fetch(link);
+    assert.equal(page.status, 200);
+    const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { status: string; database: string };
+    assert.equal(health.status, 'ok');
+    assert.equal(health.database, TEST_DIALECT);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+});
