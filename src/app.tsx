@@ -49,6 +49,8 @@ export async function buildApp(k: Kernel): Promise<App> {
     },
     strictTransportSecurity: k.config.secureCookies ? { maxAge: 31536000, includeSubDomains: false } : false,
     crossOriginEmbedderPolicy: false,
+    // 'same-origin' keeps our addresses private to other sites while browsers still send a real Origin to us.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await app.register(rateLimit, { global: false, ...(k.config.redisUrl ? { redis: new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) } : {}) });
 

@@ -34,16 +34,20 @@ export function verifyAnonCsrf(secrets: Secrets, token: unknown, now: number): b
   return parseInt(exp, 36) > now;
 }
 
-/** Same-origin check from the browser's own headers; absent headers (old browsers, curl) are allowed. */
+/**
+ * Same-origin check from the browser's own headers. `Sec-Fetch-Site` is decisive where sent (every
+ * current browser); otherwise a real `Origin` must be ours. `Origin: null` (privacy modes, opaque
+ * origins) is accepted only with `Sec-Fetch-Site: same-origin`. Absent headers (old browsers, curl) pass:
+ * the token still has to be right.
+ */
 export function sameOrigin(request: FastifyRequest, publicUrl: string): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (site && site !== 'same-origin' && site !== 'none') return false;
+  if (site) return site === 'same-origin' || site === 'none';
   const origin = request.headers.origin;
-  if (origin && origin !== 'null') {
-    const allowed = new Set([new URL(publicUrl).origin]);
-    const host = request.headers.host;
-    if (host) { allowed.add(`http://${host}`); allowed.add(`https://${host}`); }
-    return allowed.has(origin);
-  }
-  return origin !== 'null';
+  if (!origin) return true;
+  if (origin === 'null') return false;
+  const allowed = new Set([new URL(publicUrl).origin]);
+  const host = request.headers.host;
+  if (host) { allowed.add(`http://${host}`); allowed.add(`https://${host}`); }
+  return allowed.has(origin);
 }
