@@ -13,6 +13,7 @@ import './kernel/http/request-auth.js';
 import { loadBrand } from './kernel/views/brand.js';
 import { createAccountsModule, type AccountsModule } from './modules/accounts/index.js';
 import { registerAdminPages } from './modules/admin/index.js';
+import { registerPrivacyPages } from './modules/privacy/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
 
@@ -85,6 +86,7 @@ export async function buildApp(k: Kernel): Promise<App> {
   await app.register(async (pages) => {
     accounts.registerPages(pages, { afterSetup: async () => {} });
     registerAdminPages(pages, k);
+    registerPrivacyPages(pages, k);
     pages.get('/', async (request, reply) => page(k.settings, request, reply, { title: 'Home' }, (
       <div class="card"><h1>{(await loadBrand(k.settings)).name}</h1><p>{(await loadBrand(k.settings)).tagline}</p><p><a class="button" href="/account">My account</a></p></div>
     )));
