@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
+import os from 'node:os';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
@@ -47,7 +48,7 @@ function pgReachable() {
 
 function run(dialect, list) {
   return new Promise((resolve) => {
-    const tapFile = path.join(root, `.test-results-${dialect}.tap`);
+    const tapFile = path.join(os.tmpdir(), `keyward-test-${dialect}-${process.pid}.tap`);
     const child = spawn(process.execPath, [
       '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000',
       '--test-reporter=spec', '--test-reporter-destination=stdout',

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TEST_DIALECT, TEST_PG_URL, createTestSchema } from './kernel/testing/db.js';
+import { TEST_DIALECT, createTestDatabase } from './kernel/testing/db.js';
 import { apiKeyLooksValid } from './kernel/crypto/tokens.js';
 
 const run = promisify(execFile);
@@ -18,9 +18,9 @@ before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cli-'));
   env = { ...process.env, KEYWARD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   if (TEST_DIALECT === 'postgres') {
-    const s = await createTestSchema();
-    dropSchema = s.drop;
-    env.DATABASE_URL = `${TEST_PG_URL}?options=${encodeURIComponent(`-c search_path=${s.schema}`)}`;
+    const d = await createTestDatabase();
+    dropSchema = d.drop;
+    env.DATABASE_URL = d.url;
   }
 });
 after(async () => { fs.rmSync(dataDir, { recursive: true, force: true }); await dropSchema(); });
@@ -55,7 +55,7 @@ test('bin/keyward serve starts, prints the first-run link, and answers /healthz'
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
   try {
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     while (!/\/setup\/[A-Za-z0-9_-]{43}/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.match(out, /Keyward is running at http:\/\/127\.0\.0\.1:\d+/);
     const link = /(http:\/\/\S+\/setup\/[A-Za-z0-9_-]{43})/.exec(out)![1]!;
@@ -68,4 +68,43 @@ test('bin/keyward serve starts, prints the first-run link, and answers /healthz'
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+});
+
+test('bin/keyward backup makes a consistent copy and restore brings it back', async () => {
+  await run(BIN, ['apikey', 'create', '--name', 'before-backup'], { env });
+  const out = path.join(dataDir, 'b', TEST_DIALECT === 'sqlite' ? 'copy.sqlite' : 'copy.pgdump');
+  const { stdout } = await run(BIN, ['backup', '--out', out], { env });
+  assert.match(stdout, /Backup written/);
+  assert.ok(fs.statSync(out).size > 0);
+  await run(BIN, ['apikey', 'create', '--name', 'after-backup'], { env });
+  await run(BIN, ['restore', out], { env });
+  const { createKernel } = await import('./kernel/context.js');
+  const { loadConfig } = await import('./kernel/config/config.js');
+  const k = createKernel(loadConfig(env));
+  try {
+    const names = (await k.db.selectFrom('api_keys').select('name').execute()).map((r) => r.name).sort();
+    assert.ok(names.includes('before-backup'));
+    assert.ok(!names.includes('after-backup'), 'the restore went back to the backup');
+    if (TEST_DIALECT === 'sqlite') assert.equal(k.dbh.sqlite!.pragma('integrity_check', { simple: true }), 'ok');
+  } finally {
+    await k.close();
+  }
+});
+
+test('an existing database with a pending migration is not migrated unless asked', async () => {
+  const { createKernel } = await import('./kernel/context.js');
+  const { loadConfig } = await import('./kernel/config/config.js');
+  const k = createKernel(loadConfig(env));
+  const last = Object.keys((await import('./migrations.js')).allMigrations).sort().at(-1)!;
+  try {
+    await k.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', last as never).execute();
+  } finally {
+    await k.close();
+  }
+  await assert.rejects(run(BIN, ['serve'], { env: { ...env, PORT: '0' } }), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /migration\(s\) are pending/);
+    assert.match(err.stderr, /--migrate/);
+    return true;
+  });
 });

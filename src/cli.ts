@@ -4,15 +4,22 @@ import { createKernel } from './kernel/context.js';
 import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
 import { ensureSigningKey, rotateSigningKey, listPublicKeys } from './kernel/crypto/signing.js';
 import { allMigrations } from './migrations.js';
+import { backupDatabase, defaultBackupPath, restoreDatabase } from './kernel/db/backup.js';
+import { afterRestore } from './restore-hooks.js';
 import { StaffService } from './modules/accounts/staff.service.js';
 
 const USAGE = `Usage: keyward <command>
 
-  serve                         start the server (PORT, HOST, KEYWARD_DATA_DIR, DATABASE_URL, KEYWARD_PUBLIC_URL)
-  migrate                       apply pending database migrations
+  serve [--migrate] [--role web|worker|all]
+                                start the server (PORT, HOST, KEYWARD_DATA_DIR, DATABASE_URL, KEYWARD_PUBLIC_URL);
+                                an existing database with pending migrations needs --migrate (backed up first)
+  migrate                       back up (SQLite), then apply pending database migrations
+  backup [--out FILE]           a consistent copy while serving (SQLite online backup, or pg_dump)
+  restore FILE                  bring a backup back (stop the server first)
   apikey create --name NAME     print a new staff API key (last line of output)
   keys rotate                   add a new signing key; the old one stays listed as retired
   keys list                     list signing keys
+  demo                          load the demo catalogue (products, tiers, plans, prices; skipped if loaded)
 `;
 
 async function withKernel<T>(fn: (k: ReturnType<typeof createKernel>) => Promise<T>): Promise<T> {
@@ -32,15 +39,40 @@ export async function cli(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'serve': {
         const { main } = await import('./main.js');
-        await main();
+        await main([sub, ...rest].filter((x): x is string => x !== undefined));
         return -1; // keeps running
       }
       case 'migrate': {
-        const k = createKernel(loadConfig());
+        const config = loadConfig();
+        const k = createKernel(config);
         try {
           const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
+          if (pending.length && config.database.kind === 'sqlite' && pending.length < Object.keys(allMigrations).length) {
+            process.stdout.write(`Backed up to ${await backupDatabase(k.dbh, config.database, defaultBackupPath(config, 'pre-migrate'))}\n`);
+          }
           const ran = await migrateToLatest(k.db, allMigrations, k.dbh.schema);
           process.stdout.write(ran.length ? `Applied ${ran.length} migration(s): ${ran.join(', ')}\n` : `Nothing to do (${pending.length} pending).\n`);
+        } finally { await k.close(); }
+        return 0;
+      }
+      case 'backup': {
+        const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), options: { out: { type: 'string' } } });
+        const config = loadConfig();
+        const k = createKernel(config);
+        try {
+          const file = await backupDatabase(k.dbh, config.database, values.out ?? defaultBackupPath(config));
+          process.stdout.write(`Backup written to ${file}\n`);
+        } finally { await k.close(); }
+        return 0;
+      }
+      case 'restore': {
+        if (!sub) { process.stderr.write('restore needs the backup file: keyward restore FILE\n'); return 2; }
+        const config = loadConfig();
+        await restoreDatabase(config.database, sub);
+        const k = createKernel(config);
+        try {
+          const reapplied = await afterRestore(k);
+          process.stdout.write(`Restored ${sub}${reapplied ? `; re-applied ${reapplied} erasure(s) from the journal` : ''}\n`);
         } finally { await k.close(); }
         return 0;
       }
@@ -50,6 +82,11 @@ export async function cli(argv: string[]): Promise<number> {
         if (!values.name) { process.stderr.write('apikey create needs --name NAME\n'); return 2; }
         const key = await withKernel(async (k) => (await new StaffService(k).createApiKey(values.name!, null)).key);
         process.stdout.write(`Created API key "${values.name}". Store it now: it is shown only once.\n${key}\n`);
+        return 0;
+      }
+      case 'demo': {
+        const loaded = await withKernel(async (k) => (await import('./modules/catalog/index.js')).loadDemoCatalogue(k.db, k.clock.now()));
+        process.stdout.write(loaded ? 'Loaded the demo catalogue. Edit it in Admin → Catalogue.\n' : 'The demo catalogue is already loaded; nothing changed.\n');
         return 0;
       }
       case 'keys': {

@@ -1,7 +1,9 @@
+import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from './kernel/config/config.js';
 import { createKernel } from './kernel/context.js';
 import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
 import { ensureSigningKey } from './kernel/crypto/signing.js';
+import { backupDatabase, defaultBackupPath } from './kernel/db/backup.js';
 import { allMigrations } from './migrations.js';
 import { buildApp } from './app.js';
 
@@ -9,10 +11,16 @@ import { buildApp } from './app.js';
 export async function serve(config: Config): Promise<() => Promise<void>> {
   const k = createKernel(config);
   const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
+  const fresh = pending.length === Object.keys(allMigrations).length;
   if (pending.length) {
-    if (!config.autoMigrate) {
+    // A new, empty database is simply created; an existing one is only migrated when asked, after a backup.
+    if (!fresh && !config.autoMigrate) {
       await k.close();
-      throw new ConfigError([`${pending.length} database migration(s) are pending (${pending.join(', ')}). Run "bin/keyward migrate" first, or unset KEYWARD_AUTO_MIGRATE=0.`]);
+      throw new ConfigError([`${pending.length} database migration(s) are pending (${pending.join(', ')}). Back up, then run "bin/keyward migrate", or start with "bin/keyward serve --migrate" (npm start does).`]);
+    }
+    if (!fresh && config.database.kind === 'sqlite') {
+      const file = await backupDatabase(k.dbh, config.database, defaultBackupPath(config, 'pre-migrate'));
+      k.log.info({ file }, 'database backed up before migrating');
     }
     const ran = await migrateToLatest(k.db, allMigrations, k.dbh.schema);
     k.log.info({ migrations: ran }, 'database migrated');
@@ -35,10 +43,13 @@ export async function serve(config: Config): Promise<() => Promise<void>> {
   };
 }
 
-export async function main(): Promise<void> {
+export async function main(argv: string[] = []): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    const { values } = parseArgs({ args: argv, options: { migrate: { type: 'boolean' }, role: { type: 'string' } }, strict: true });
+    const env = { ...process.env };
+    if (values.role) env.KEYWARD_ROLE = values.role;
+    config = loadConfig(env, values.migrate ? { autoMigrate: true } : {});
   } catch (err) {
     if (err instanceof ConfigError) { process.stderr.write(err.message + '\n'); process.exit(2); }
     throw err;

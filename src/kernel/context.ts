@@ -10,6 +10,7 @@ import { Audit } from './audit/audit.js';
 import { Settings } from './settings/settings.js';
 import { cookiePolicy, type CookiePolicy } from './http/cookies.js';
 import { InboundMail } from './mail/inbound.js';
+import { registerHousekeeping } from './housekeeping.js';
 
 /** Everything modules need from the kernel, made once per process (or per test). */
 export interface Kernel {
@@ -47,17 +48,20 @@ export function createKernel(config: Config, opts: { clock?: Clock; log?: Logger
   const secrets = loadSecrets({ secretKeyHex: config.secretKeyHex, dataDir: config.dataDir });
   const settings = new Settings(dbh.db, clock);
   const jobs = new JobQueue(dbh.db, dbh.flags, clock, log);
-  const mail = new Mailer(dbh.db, clock, jobs, settings, { smtpUrl: config.smtpUrl, from: config.mailFrom }, log);
+  const mail = new Mailer(dbh.db, clock, jobs, settings, { smtpUrl: config.smtpUrl, from: config.mailFrom }, log, secrets);
   const audit = new Audit(dbh.db, clock);
   const inbound = new InboundMail(log, config.inboundMaxBytes);
-  return {
+  const kernel: Kernel = {
     config, dbh, db: dbh.db, flags: dbh.flags, secrets, clock, jobs, mail, audit, settings, log,
     cookies: cookiePolicy(config.secureCookies),
     inbound,
     async close() {
       await inbound.close();
       await jobs.stop();
+      mail.close();
       await dbh.close();
     },
   };
+  registerHousekeeping(kernel);
+  return kernel;
 }

@@ -22,6 +22,7 @@ export interface Config {
   secretKeyHex?: string;
   logLevel: string;
   role: 'web' | 'worker' | 'all';
+  /** Migrate an existing database with pending migrations at start (after a backup on SQLite). */
   autoMigrate: boolean;
   /** Sign-in, registration and reset attempts allowed per IP address per minute. */
   loginRatePerMinute: number;
@@ -115,7 +116,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     secretKeyHex: secretKeyHex?.toLowerCase(),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     role,
-    autoMigrate: env.KEYWARD_AUTO_MIGRATE !== '0',
+    autoMigrate: env.KEYWARD_AUTO_MIGRATE === '1',
     loginRatePerMinute: loginRate ?? 10,
     smtpListen,
     inboundMaxBytes: inboundMax * 1024 * 1024,

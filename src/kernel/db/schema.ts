@@ -66,6 +66,8 @@ export interface MailOutboxTable {
   message_id: string;
   created_at: number;
   sent_at: number | null;
+  /** SMTP envelope sender (Return-Path) when it differs from From: a per-recipient bounce address (VERP). */
+  envelope_from: string | null;
 }
 
 export interface AuditLogTable {

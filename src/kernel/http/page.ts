@@ -15,7 +15,12 @@ export const PUBLIC_NAV: NavLink[] = [
 
 export const ADMIN_NAV: NavLink[] = [
   { href: '/admin', label: 'Dashboard' },
+  { href: '/admin/orders', label: 'Orders' },
+  { href: '/admin/catalog', label: 'Catalogue' },
+  { href: '/admin/billing', label: 'Billing' },
+  { href: '/admin/tickets', label: 'Tickets' },
   { href: '/admin/mail', label: 'Mail' },
+  { href: '/admin/newsletter', label: 'Newsletter' },
   { href: '/admin/audit', label: 'Audit log' },
   { href: '/admin/security', label: 'Security' },
 ];

@@ -13,11 +13,13 @@ test('a failing job is retried with growing backoff, then marked dead', async ()
   let calls = 0;
   t.k.jobs.register('test.flaky', async () => { calls++; throw new Error('boom'); });
   const id = await t.k.jobs.enqueue('test.flaky', {}, { maxAttempts: 3 });
-  assert.equal(await t.k.jobs.runDue(), 1);
+  await t.k.jobs.runDue();
+  assert.equal(calls, 1);
   let row = await t.k.db.selectFrom('jobs').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
   assert.equal(row.status, 'queued');
   assert.equal(row.run_at, t.clock.now() + 2000, 'first retry after 2 s');
-  assert.equal(await t.k.jobs.runDue(), 0, 'not before its time');
+  await t.k.jobs.runDue();
+  assert.equal(calls, 1, 'not before its time');
   t.clock.advance(2000);
   await t.k.jobs.runDue();
   row = await t.k.db.selectFrom('jobs').selectAll().where('id', '=', id!).executeTakeFirstOrThrow();
@@ -55,10 +57,11 @@ test('a crashed worker\'s job runs again after its lease expires', async () => {
   t.k.jobs.register('test.lease', async () => { calls++; });
   await t.k.jobs.enqueue('test.lease', {});
   const claimed = await t.k.jobs.claim(10);
-  assert.equal(claimed.length, 1, 'claimed, then the worker "crashes" without finishing');
-  assert.equal(await t.k.jobs.runDue(), 0, 'not re-run while the lease holds');
+  assert.ok(claimed.some((j) => j.name === 'test.lease'), 'claimed, then the worker "crashes" without finishing');
+  await t.k.jobs.runDue();
+  assert.equal(calls, 0, 'not re-run while the lease holds');
   t.clock.advance(5 * 60_000 + 1);
-  assert.equal(await t.k.jobs.runDue(), 1);
+  await t.k.jobs.runDue();
   assert.equal(calls, 1);
 });
 

@@ -14,7 +14,8 @@ test('with no SMTP configured, mail is held in the outbox', async () => {
   const id = await t.k.mail.send({ to: 'a@example.com', subject: 'Held', text: 'hello', category: 'test' });
   const row = await t.k.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   assert.equal(row.status, 'held');
-  assert.equal(await t.k.jobs.drain(), 0, 'no delivery job');
+  const jobs = await t.k.db.selectFrom('jobs').select('name').where('name', '=', 'mail.deliver').execute();
+  assert.equal(jobs.length, 0, 'no delivery job');
 });
 
 test('once SMTP is set, held mail is released and delivered to a real SMTP peer with both parts', async () => {
@@ -43,7 +44,8 @@ test('a refusing server is retried with backoff, and the mail goes out once it a
   assert.equal(row.attempts, 1);
   assert.match(row.last_error!, /try later/);
   peer.refuse = null;
-  assert.equal(await t.k.jobs.runDue(), 0, 'waits for the backoff');
+  await t.k.jobs.runDue();
+  assert.equal(peer.received.length, before, 'waits for the backoff');
   t.clock.advance(2000);
   await t.k.jobs.runDue();
   row = await t.k.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();

@@ -1,9 +1,11 @@
-import nodemailer from 'nodemailer';
+import crypto from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../clock.js';
 import type { JobQueue, Logger } from '../jobs/queue.js';
 import type { Settings } from '../settings/settings.js';
 import { newId } from '../crypto/tokens.js';
+import type { Secrets } from '../crypto/secrets.js';
 
 export interface OutgoingMail {
   to: string;
@@ -17,9 +19,22 @@ export interface OutgoingMail {
   category: string;
   from?: string;
   messageId?: string;
+  /** SMTP envelope sender (Return-Path), e.g. a per-recipient bounce address (VERP); defaults to From. */
+  envelopeFrom?: string;
 }
 
 export const SMTP_SETTING = 'mail.smtp';
+export const DKIM_SETTING = 'mail.dkim';
+
+/** The DKIM key as stored: the private key sealed with the deployment's secret, never in clear. */
+export interface DkimSetting { domainName: string; keySelector: string; privateKeySealed: string }
+
+/**
+ * The headers a DKIM signature covers, named here rather than left to the library's default: RFC 8058
+ * one-click unsubscribe only counts when List-Unsubscribe and List-Unsubscribe-Post are both signed.
+ */
+export const DKIM_SIGNED_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:' +
+  'Content-Transfer-Encoding:In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted';
 
 /**
  * Mail goes through an outbox table: the row is written in the caller's transaction, then a job delivers
@@ -34,30 +49,33 @@ export class Mailer {
     private readonly settings: Settings,
     private readonly defaults: { smtpUrl?: string; from: string },
     private readonly log: Logger,
+    private readonly secrets?: Secrets,
   ) {
     jobs.register('mail.deliver', async (p: { id: string }) => this.deliver(p.id));
   }
 
-  async smtpUrl(): Promise<string | undefined> {
-    const s = await this.settings.get<{ url?: string } | null>(SMTP_SETTING, null);
+  async smtpUrl(db: Db = this.db): Promise<string | undefined> {
+    const s = await this.settings.get<{ url?: string } | null>(SMTP_SETTING, null, db);
     return s?.url || this.defaults.smtpUrl;
   }
 
-  async from(): Promise<string> {
-    const s = await this.settings.get<{ from?: string } | null>(SMTP_SETTING, null);
+  async from(db: Db = this.db): Promise<string> {
+    const s = await this.settings.get<{ from?: string } | null>(SMTP_SETTING, null, db);
     return s?.from || this.defaults.from;
   }
 
   async send(mail: OutgoingMail, trx: Db = this.db): Promise<string> {
     const id = newId();
-    const from = mail.from ?? (await this.from());
+    // Settings are read through `trx`: on SQLite a read through the pool would wait on this very transaction.
+    const from = mail.from ?? (await this.from(trx));
     const domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'localhost';
-    const smtp = await this.smtpUrl();
+    const smtp = await this.smtpUrl(trx);
     await trx.insertInto('mail_outbox').values({
       id, to_addr: mail.to, from_addr: from, subject: mail.subject, text_body: mail.text, html_body: mail.html ?? null,
       headers: JSON.stringify(mail.headers ?? {}), attachments: JSON.stringify(mail.attachments ?? []), category: mail.category,
       status: smtp ? 'queued' : 'held', attempts: 0, last_error: null,
       message_id: mail.messageId ?? `<${id}@${domain}>`, created_at: this.clock.now(), sent_at: null,
+      envelope_from: mail.envelopeFrom ?? null,
     }).execute();
     if (smtp) await this.jobs.enqueue('mail.deliver', { id }, { trx, idempotencyKey: `mail:${id}`, maxAttempts: 10 });
     return id;
@@ -74,6 +92,34 @@ export class Mailer {
     return held.length;
   }
 
+  /** The DKIM key to sign with, or null when none is configured (mail then goes out unsigned). */
+  private async dkimKey(): Promise<{ domainName: string; keySelector: string; privateKey: string } | null> {
+    const d = await this.settings.get<DkimSetting | null>(DKIM_SETTING, null);
+    if (!d || !this.secrets) return null;
+    return { domainName: d.domainName, keySelector: d.keySelector, privateKey: this.secrets.open('dkim-private-key', d.privateKeySealed).toString('utf8') };
+  }
+
+  /** What the admin shows: the signing domain, selector and the DNS record to publish (never the private key). */
+  async dkimStatus(): Promise<{ domainName: string; keySelector: string; dnsRecord: string } | null> {
+    const key = await this.dkimKey();
+    return key ? { domainName: key.domainName, keySelector: key.keySelector, dnsRecord: dkimDnsRecord(key.privateKey) } : null;
+  }
+
+  async clearDkim(): Promise<void> {
+    await this.settings.delete(DKIM_SETTING);
+  }
+
+  /** Stores a DKIM key (PEM, RSA), sealed; returns the DNS TXT record to publish at `<selector>._domainkey.<domain>`. */
+  async setDkim(input: { domainName: string; keySelector: string; privateKeyPem: string }, by: string | null): Promise<string> {
+    if (!this.secrets) throw new Error('the mailer has no secrets to seal a DKIM key with');
+    const key = crypto.createPrivateKey(input.privateKeyPem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('DKIM keys must be RSA');
+    const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const value: DkimSetting = { domainName: input.domainName, keySelector: input.keySelector, privateKeySealed: this.secrets.seal('dkim-private-key', pem) };
+    await this.settings.set(DKIM_SETTING, value, by);
+    return dkimDnsRecord(pem);
+  }
+
   private async deliver(id: string): Promise<void> {
     const row = await this.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row || row.status === 'sent') return;
@@ -82,9 +128,12 @@ export class Mailer {
       await this.db.updateTable('mail_outbox').set({ status: 'held' }).where('id', '=', id).execute();
       return;
     }
-    const transport = nodemailer.createTransport(url);
+    const dkim = await this.dkimKey();
+    const transport = this.transportFor(url);
     try {
       await transport.sendMail({
+        ...(row.envelope_from ? { envelope: { from: row.envelope_from, to: [row.to_addr] } } : {}),
+        ...(dkim ? { dkim: { ...dkim, headerFieldNames: DKIM_SIGNED_HEADERS } } : {}),
         from: row.from_addr, to: row.to_addr, subject: row.subject, text: row.text_body, html: row.html_body ?? undefined,
         headers: JSON.parse(row.headers), messageId: row.message_id,
         attachments: (JSON.parse(row.attachments) as OutgoingMail['attachments'])!.map((a) => ({
@@ -99,8 +148,32 @@ export class Mailer {
       // The outbox row never carries the recipient into logs: only its id.
       this.log.warn({ mailId: id, err: message }, 'mail delivery failed; will retry');
       throw err;
-    } finally {
-      transport.close();
     }
   }
+
+  /**
+   * One pooled SMTP connection per server, reused across deliveries: a connection per message costs a
+   * handshake and, on many servers, a deliberate greeting delay, which would dominate a newsletter send.
+   */
+  private pool: { url: string; transport: Transporter } | null = null;
+
+  private transportFor(url: string): Transporter {
+    if (this.pool?.url !== url) {
+      this.pool?.transport.close();
+      this.pool = { url, transport: nodemailer.createTransport({ url, pool: true, maxConnections: 1 }) };
+    }
+    return this.pool.transport;
+  }
+
+  /** Closes the pooled SMTP connection (at shutdown). */
+  close(): void {
+    this.pool?.transport.close();
+    this.pool = null;
+  }
+}
+
+/** The TXT record value that publishes a DKIM private key's public half. */
+export function dkimDnsRecord(privateKeyPem: string): string {
+  const pub = crypto.createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' }).toString('base64');
+  return `v=DKIM1; k=rsa; p=${pub}`;
 }

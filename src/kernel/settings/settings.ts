@@ -10,11 +10,12 @@ export class Settings {
   private cache = new Map<string, { value: unknown; at: number }>();
   constructor(private readonly db: Db, private readonly clock: Clock, private readonly ttlMs = 2000) {}
 
-  async get<T>(key: string, fallback: T): Promise<T> {
+  /** `db` may be the caller's transaction: on SQLite a read through the pool would wait for that transaction forever. */
+  async get<T>(key: string, fallback: T, db: Db = this.db): Promise<T> {
     const hit = this.cache.get(key);
     const now = Date.now();
     if (hit && now - hit.at < this.ttlMs) return (hit.value ?? fallback) as T;
-    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
     const value = row ? JSON.parse(row.value) : undefined;
     this.cache.set(key, { value, at: now });
     return (value ?? fallback) as T;

@@ -23,18 +23,24 @@ export interface TestKernel {
   close(): Promise<void>;
 }
 
-export async function createTestSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
-  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const client = new pg.Client({ connectionString: TEST_PG_URL });
-  await client.connect();
-  await client.query(`CREATE SCHEMA ${schema}`);
-  await client.end();
+/**
+ * A fresh PostgreSQL database per test file (not just a schema): nothing one file does, from DDL to
+ * pg_restore, can reach another file running at the same time.
+ */
+export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  const name = `kw_t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(TEST_PG_URL);
+  u.pathname = `/${name}`;
   return {
-    schema,
+    url: u.toString(), name,
     async drop() {
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
   };
@@ -45,9 +51,9 @@ export async function testConfig(overrides: Partial<Config> = {}): Promise<{ con
   let database: Config['database'] = { kind: 'sqlite', file: path.join(dataDir, 'test.sqlite') };
   let drop = async () => {};
   if (TEST_DIALECT === 'postgres') {
-    const s = await createTestSchema();
-    database = { kind: 'postgres', url: TEST_PG_URL, schema: s.schema };
-    drop = s.drop;
+    const d = await createTestDatabase();
+    database = { kind: 'postgres', url: d.url };
+    drop = d.drop;
   }
   const config = loadConfig({ KEYWARD_DATA_DIR: dataDir, NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '3000', KEYWARD_LOGIN_RATE_LIMIT: '10000' }, { database, ...overrides });
   return {

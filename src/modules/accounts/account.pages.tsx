@@ -13,6 +13,14 @@ export function registerAccountPages(app: FastifyInstance, k: Kernel, accounts: 
     return page(k.settings, request, reply, { title: 'My account', flash, status: pwError ? 400 : 200 }, (
       <>
         <h1>My account</h1>
+        <nav aria-label="My account" class="card">
+          <ul class="account-links">
+            <li><a href="/account/orders">Orders, invoices and licences</a></li>
+            <li><a href="/shop/licences">Renew, upgrade or add to a licence</a></li>
+            <li><a href="/account/tickets">Support requests</a></li>
+            <li><a href="/account/email">Email preferences</a></li>
+          </ul>
+        </nav>
         <div class="grid">
           <section class="card">
             <h2>Your details</h2>

@@ -25,8 +25,13 @@ export interface LoginResult { kind: SubjectKind; subjectId: string; totpRequire
  * Customer and staff sign-in, registration, verification and password reset. Every path that could tell
  * an outsider whether an address has an account gives the same answer, in the same time.
  */
+export interface AccountsHooks {
+  /** A customer proved their address (confirmation link or password reset): e.g. enrol in security advisories. */
+  customerConfirmed?: (customerId: string) => Promise<void>;
+}
+
 export class AccountsService {
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: Kernel, private readonly hooks: AccountsHooks = {}) {
     k.jobs.register('accounts.password-reset', (p: { kind: SubjectKind; email: string }) => this.sendResetLink(p.kind, p.email));
     k.jobs.register('accounts.registration', (p: { customerId: string | null; email: string }) => this.sendRegistrationMail(p.customerId, p.email));
     void dummyHash();
@@ -115,6 +120,7 @@ export class AccountsService {
     await this.k.db.updateTable('customers').set({ email_verified_at: now, updated_at: now })
       .where('id', '=', row.subject_id!).where('email_verified_at', 'is', null).execute();
     await this.k.audit.record({ actorKind: 'customer', actorId: row.subject_id, action: 'customer.email_verified' });
+    await this.hooks.customerConfirmed?.(row.subject_id!);
     return row.subject_id!;
   }
 
@@ -146,7 +152,10 @@ export class AccountsService {
     const row = await consumeAccountToken(this.k.db, 'password_reset', token, now);
     await this.setPasswordHash(kind, row.subject_id!, hash);
     // A reset link proves control of the mailbox, so a customer who never confirmed it is now confirmed.
-    if (kind === 'customer') await this.k.db.updateTable('customers').set({ email_verified_at: now }).where('id', '=', row.subject_id!).where('email_verified_at', 'is', null).execute();
+    if (kind === 'customer') {
+      const r = await this.k.db.updateTable('customers').set({ email_verified_at: now }).where('id', '=', row.subject_id!).where('email_verified_at', 'is', null).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) await this.hooks.customerConfirmed?.(row.subject_id!);
+    }
     await this.k.audit.record({ actorKind: kind, actorId: row.subject_id, action: `${kind}.password_reset` });
     return row.subject_id!;
   }

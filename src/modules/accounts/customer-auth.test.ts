@@ -48,6 +48,9 @@ describe('customer registration, sign-in and sign-out', () => {
 
     const home = await b.get('/account');
     assert.equal(home.statusCode, 200);
+    const advisories = await t.k.db.selectFrom('newsletter_subscriptions as s').innerJoin('newsletter_subscribers as p', 'p.id', 's.subscriber_id')
+      .select(['s.status', 's.list_id']).where('p.email', '=', 'ada@example.com').execute();
+    assert.deepEqual(advisories, [{ status: 'subscribed', list_id: 'advisories' }], 'a confirmed customer is enrolled in security advisories (opt-out)');
     assert.match(home.body, /ada@example.com/);
 
     const stolen = b.cookieHeader();

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kernel } from '../../kernel/context.js';
-import { AccountsService } from './accounts.service.js';
+import { AccountsService, type AccountsHooks } from './accounts.service.js';
 import { StaffService } from './staff.service.js';
 import { installAuthHooks } from './auth.hooks.js';
 import { registerAuthPages } from './auth.pages.js';
@@ -29,8 +29,8 @@ export interface AccountsModule {
   apiKeyAuth(): (request: import('fastify').FastifyRequest) => Promise<void>;
 }
 
-export function createAccountsModule(k: Kernel): AccountsModule {
-  const accounts = new AccountsService(k);
+export function createAccountsModule(k: Kernel, hooks: AccountsHooks = {}): AccountsModule {
+  const accounts = new AccountsService(k, hooks);
   const staff = new StaffService(k);
   return {
     accounts,

@@ -1,0 +1,35 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from './testing/app.js';
+import { TestBrowser } from './testing/http.js';
+
+let t: TestApp;
+before(async () => { t = await testApp({ config: { loginRatePerMinute: 3 } }); });
+after(async () => { await t.close(); });
+
+test('sign-in attempts per IP are limited, and the counter lives in the database (shared by every node)', async () => {
+  const b = new TestBrowser(t.app);
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await b.get('/account/login');
+    statuses.push((await b.post('/account/login', { email: `x${i}@example.com`, password: 'wrong password 1' })).statusCode);
+  }
+  assert.deepEqual(statuses, [401, 401, 401, 429]);
+  const rows = await t.k.db.selectFrom('rate_limits').selectAll().where('key', 'like', 'rl:%').execute();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.count, 4);
+});
+
+test('housekeeping deletes finished jobs after 7 days, sent mail after 90, and old counters', async () => {
+  const now = t.clock.now();
+  await t.k.db.insertInto('jobs').values({ id: 'old-job', name: 'x', payload: '{"email":"a@b.c"}', status: 'done', attempts: 1, max_attempts: 1, run_at: now, locked_by: null, locked_until: null, last_error: null, idempotency_key: null, created_at: now, finished_at: now }).execute();
+  await t.k.db.insertInto('mail_outbox').values({ id: 'old-mail', to_addr: 'a@b.c', from_addr: 'x', subject: 's', text_body: 't', html_body: null, headers: '{}', attachments: '[]', category: 'x', status: 'sent', attempts: 1, last_error: null, message_id: '<m@x>', created_at: now, sent_at: now }).execute();
+  t.clock.advance(8 * 86_400_000);
+  await t.k.jobs.drain();
+  assert.equal((await t.k.db.selectFrom('jobs').select('id').where('id', '=', 'old-job').execute()).length, 0);
+  assert.equal((await t.k.db.selectFrom('mail_outbox').select('id').where('id', '=', 'old-mail').execute()).length, 1, 'mail is kept 90 days');
+  assert.equal((await t.k.db.selectFrom('rate_limits').select('key').where('key', 'like', 'rl:%').execute()).length, 0);
+  t.clock.advance(83 * 86_400_000);
+  await t.k.jobs.drain();
+  assert.equal((await t.k.db.selectFrom('mail_outbox').select('id').where('id', '=', 'old-mail').execute()).length, 0);
+});

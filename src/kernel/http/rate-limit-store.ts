@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Clock } from '../clock.js';
+
+type Cb = (err: Error | null, res?: { current: number; ttl: number }) => void;
+
+/**
+ * A @fastify/rate-limit store in the database, so every node behind a load balancer counts against the
+ * same limit when no Redis is configured. One atomic upsert per hit (fixed window); rows are pruned by
+ * the kernel's housekeeping job.
+ */
+export function dbRateLimitStore(db: Db, clock: Clock, prefix = 'rl:') {
+  return class DbRateLimitStore {
+    constructor(_options?: unknown) {}
+
+    incr(key: string, cb: Cb, timeWindow: number): void {
+      const now = clock.now();
+      const k = prefix + key;
+      sql<{ count: number; window_start: number }>`
+        INSERT INTO rate_limits (key, window_start, count) VALUES (${k}, ${now}, 1)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN rate_limits.window_start + ${timeWindow} <= ${now} THEN 1 ELSE rate_limits.count + 1 END,
+          window_start = CASE WHEN rate_limits.window_start + ${timeWindow} <= ${now} THEN ${now} ELSE rate_limits.window_start END
+        RETURNING count, window_start`.execute(db)
+        .then((r) => {
+          const row = r.rows[0]!;
+          cb(null, { current: Number(row.count), ttl: Math.max(0, Number(row.window_start) + timeWindow - now) });
+        }, (err: Error) => cb(err));
+    }
+
+    read(key: string, cb: Cb, timeWindow: number): void {
+      const now = clock.now();
+      db.selectFrom('rate_limits').select(['count', 'window_start']).where('key', '=', prefix + key).executeTakeFirst()
+        .then((row) => {
+          if (!row || row.window_start + timeWindow <= now) return cb(null, { current: 0, ttl: 0 });
+          cb(null, { current: row.count, ttl: row.window_start + timeWindow - now });
+        }, (err: Error) => cb(err));
+    }
+
+    child(): DbRateLimitStore {
+      return this;
+    }
+  };
+}
+
+/** Forgets counters whose window ended long ago. */
+export async function pruneRateLimits(db: Db, now: number, olderThanMs = 24 * 3600_000): Promise<number> {
+  const r = await db.deleteFrom('rate_limits').where('window_start', '<', now - olderThanMs).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -1,0 +1,91 @@
+/**
+ * Server-drawn SVG charts with the numbers in a table beside them (DESIGN: charts where a person would
+ * rather look than read; the table keeps them accessible and exact). No script, no third-party assets;
+ * colours come from classes in site.css (the CSP forbids inline styles).
+ */
+export interface Series { name: string; values: number[] }
+
+const W = 640;
+const H = 240;
+const PAD = { l: 48, r: 12, t: 12, b: 28 };
+
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  const m = v / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+const fmt = (n: number) => (Math.abs(n) >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : Math.abs(n) >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : `${Math.round(n * 100) / 100}`);
+
+function Axes({ labels, max }: { labels: string[]; max: number }) {
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
+  const step = Math.max(1, Math.ceil(labels.length / 8));
+  const x = (i: number) => PAD.l + (labels.length <= 1 ? 0 : (i * (W - PAD.l - PAD.r)) / (labels.length - 1));
+  return (
+    <g class="axes">
+      {ticks.map((t) => {
+        const y = H - PAD.b - (t / max) * (H - PAD.t - PAD.b);
+        return <g><line x1={PAD.l} x2={W - PAD.r} y1={y} y2={y} class="grid" /><text x={PAD.l - 6} y={y + 4} text-anchor="end">{fmt(t)}</text></g>;
+      })}
+      {labels.map((l, i) => (i % step === 0 ? <text x={x(i)} y={H - 8} text-anchor="middle">{l}</text> : null))}
+    </g>
+  );
+}
+
+/** Lines over a shared x axis (e.g. days), one colour class per series (s0…s7). */
+export function LineChart({ title, labels, series }: { title: string; labels: string[]; series: Series[] }) {
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const x = (i: number) => PAD.l + (labels.length <= 1 ? 0 : (i * (W - PAD.l - PAD.r)) / (labels.length - 1));
+  const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b);
+  return (
+    <figure class="chart">
+      <figcaption>{title}</figcaption>
+      <div class="chart-body"><div><svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title}>
+        <Axes labels={labels} max={max} />
+        {series.map((s, si) => <polyline class={`line s${si % 8}`} points={s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')} />)}
+      </svg>
+      <Legend series={series} /></div>
+      <DataTable labels={labels} series={series} /></div>
+    </figure>
+  );
+}
+
+/** Bars, one per label (e.g. revenue per month), optionally several series side by side. */
+export function BarChart({ title, labels, series, unit = '' }: { title: string; labels: string[]; series: Series[]; unit?: string }) {
+  const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
+  const slot = (W - PAD.l - PAD.r) / Math.max(1, labels.length);
+  const bw = Math.max(2, (slot * 0.8) / Math.max(1, series.length));
+  const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b);
+  return (
+    <figure class="chart">
+      <figcaption>{title}</figcaption>
+      <div class="chart-body"><div><svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title}>
+        <g class="axes">
+          {[0, 0.5, 1].map((f) => <g><line x1={PAD.l} x2={W - PAD.r} y1={y(f * max)} y2={y(f * max)} class="grid" /><text x={PAD.l - 6} y={y(f * max) + 4} text-anchor="end">{fmt(f * max)}</text></g>)}
+          {labels.map((l, i) => (i % Math.max(1, Math.ceil(labels.length / 12)) === 0 ? <text x={PAD.l + slot * i + slot / 2} y={H - 8} text-anchor="middle">{l}</text> : null))}
+        </g>
+        {series.map((s, si) => s.values.map((v, i) => (
+          <rect class={`bar s${si % 8}`} x={PAD.l + slot * i + slot * 0.1 + bw * si} y={y(v)} width={bw} height={Math.max(0, H - PAD.b - y(v))}><title>{`${s.name} ${labels[i]}: ${fmt(v)}${unit}`}</title></rect>
+        )))}
+      </svg>
+      {series.length > 1 ? <Legend series={series} /> : null}</div>
+      <DataTable labels={labels} series={series} /></div>
+    </figure>
+  );
+}
+
+function Legend({ series }: { series: Series[] }) {
+  return <ul class="legend">{series.map((s, i) => <li><span class={`swatch s${i % 8}`} aria-hidden="true" />{s.name}</li>)}</ul>;
+}
+
+export function DataTable({ labels, series }: { labels: string[]; series: Series[] }) {
+  return (
+    <div class="chart-data table-wrap" tabindex={0} aria-label="The numbers">
+      <table>
+        <thead><tr><th></th>{series.map((s) => <th class="num">{s.name}</th>)}</tr></thead>
+        <tbody>{labels.map((l, i) => <tr><td>{l}</td>{series.map((s) => <td class="num">{s.values[i] ?? 0}</td>)}</tr>)}</tbody>
+      </table>
+    </div>
+  );
+}
