@@ -1,0 +1,115 @@
+// Abuse signals, the IP retention job, and signing-key rotation as call-home clients see it.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from '../../kernel/testing/app.js';
+import { DAY_MS } from '../../kernel/clock.js';
+import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js';
+import { truncateOldIps } from './retention.js';
+import { assertSigned, callBody, computerId, createLicence, harness, seedProduct, type Harness } from './testing.js';
+
+let t: TestApp;
+let h: Harness;
+const START = Date.parse('2026-11-25T10:00:00.000Z');
+before(async () => {
+  t = await testApp();
+  h = await harness(t);
+  await seedProduct(h);
+});
+after(async () => { await t.close(); });
+
+describe('abuse signals', () => {
+  test('a key used on many computers from many networks, with too many users, looks shared', async () => {
+    t.clock.set(START);
+    const shared = await createLicence(h, { maxUsers: 10 });
+    for (let i = 0; i < 6; i++) {
+      await h.call(callBody(shared.key, { computerId: computerId(`shared-${i}`), usersInUse: 8 + i }), { ip: `198.51.${100 + i}.${i + 1}` });
+    }
+    const fine = await createLicence(h, { maxMachines: 2 });
+    // One laptop moving between two networks, and a second machine: within what the licence allows.
+    await h.call(callBody(fine.key, { computerId: computerId('laptop') }), { ip: '203.0.113.5' });
+    await h.call(callBody(fine.key, { computerId: computerId('laptop') }), { ip: '203.0.113.99' });
+    await h.call(callBody(fine.key, { computerId: computerId('desk') }), { ip: '2001:db8:1:2::5' });
+    await t.modules.licensing.flush();
+
+    const signals = await t.modules.licensing.abuse.forLicence(shared.licenceId);
+    assert.deepEqual({ ...signals, reasons: signals!.reasons.length }, {
+      licenceId: shared.licenceId, product: 'mailserver', maxMachines: 1, maxUsers: 10,
+      distinctComputers: 6, distinctNetworks: 6, highestUsersInUse: 13, reasons: 3,
+    });
+    const ok = await t.modules.licensing.abuse.forLicence(fine.licenceId);
+    assert.deepEqual({ computers: ok!.distinctComputers, networks: ok!.distinctNetworks, reasons: ok!.reasons }, { computers: 2, networks: 2, reasons: [] });
+    const nets = await t.k.db.selectFrom('licence_networks').select('network').where('licence_id', '=', fine.licenceId).orderBy('network').execute();
+    assert.deepEqual(nets.map((n) => n.network), ['2001:db8:1::/48', '203.0.113.0/24']);
+
+    const list = await t.modules.licensing.abuse.sharedLicences();
+    assert.deepEqual(list.map((s) => s.licenceId), [shared.licenceId]);
+    const api = JSON.parse((await h.admin('GET', '/api/v1/admin/licences-shared')).body);
+    assert.equal(api.licences[0].licenceId, shared.licenceId);
+
+    // Thirty days later nothing is recent any more.
+    t.clock.set(START + 31 * DAY_MS);
+    assert.equal(await t.modules.licensing.abuse.forLicence(shared.licenceId), null);
+  });
+});
+
+describe('IP retention', () => {
+  test('IPs older than the retention period are cut to their network; newer ones stay whole', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h, { maxMachines: 5 });
+    await h.call(callBody(lic.key, { computerId: computerId('v4') }), { ip: '192.0.2.77' });
+    await h.call(callBody(lic.key, { computerId: computerId('v6') }), { ip: '2001:db8:abcd:12::1' });
+    await h.call(callBody(lic.key, { computerId: computerId('mapped') }), { ip: '::ffff:198.51.100.23' });
+    t.clock.set(START + 20 * DAY_MS);
+    await h.call(callBody(lic.key, { computerId: computerId('recent') }), { ip: '203.0.113.200' });
+    await t.modules.licensing.flush();
+
+    t.clock.set(START + 30 * DAY_MS + 1);
+    const ran = await truncateOldIps(t.k, 30);
+    assert.ok(ran.truncated >= 3, 'the three old addresses here, and older ones from other tests');
+    const ips = Object.fromEntries((await t.k.db.selectFrom('machines').select(['computer_id', 'last_ip']).where('licence_id', '=', lic.licenceId).execute())
+      .map((r) => [r.computer_id, r.last_ip]));
+    assert.deepEqual(ips, {
+      [computerId('v4')]: '192.0.2.0/24',
+      [computerId('v6')]: '2001:db8:abcd::/48',
+      [computerId('mapped')]: '198.51.100.0/24',
+      [computerId('recent')]: '203.0.113.200',
+    });
+    assert.equal((await truncateOldIps(t.k, 30)).truncated, 0, 'idempotent');
+    const nets = await t.k.db.selectFrom('licence_networks').select('network').where('licence_id', '=', lic.licenceId).execute();
+    assert.deepEqual(nets.map((n) => n.network), ['203.0.113.0/24'], 'networks older than the period are deleted');
+  });
+
+  test('the daily job runs the truncation with the configured period', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h);
+    await h.call(callBody(lic.key, { computerId: computerId('job') }), { ip: '192.0.2.150' });
+    await t.k.settings.set('licensing.callhome', { ipRetentionDays: 7 });
+    t.clock.set(START + 8 * DAY_MS);
+    await t.k.jobs.drain();
+    const row = await t.k.db.selectFrom('machines').select('last_ip').where('licence_id', '=', lic.licenceId).executeTakeFirstOrThrow();
+    assert.equal(row.last_ip, '192.0.2.0/24');
+    await t.k.settings.delete('licensing.callhome');
+  });
+});
+
+describe('signing key rotation', () => {
+  test('after a rotation answers are signed with the new key and the old one stays listed as retired', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h);
+    const before = await h.call(callBody(lic.key));
+    const oldKid = await assertSigned(h, before.res);
+
+    const newKid = await rotateSigningKey(t.k.db, t.k.secrets, START + 1000);
+    await t.modules.licensing.reloadSigningKey();
+    const after = await h.call(callBody(lic.key));
+    assert.equal(await assertSigned(h, after.res), newKid);
+    assert.notEqual(newKid, oldKid);
+
+    const listed = JSON.parse((await h.get('/api/v1/keys')).body).keys;
+    assert.deepEqual(listed.map((k: { kid: string; status: string }) => [k.kid, k.status]), [[oldKid, 'retired'], [newKid, 'active']]);
+    assert.deepEqual(listed, (await listPublicKeys(t.k.db)));
+    // The answer signed before the rotation still verifies with the retired key.
+    await assertSigned(h, before.res);
+  });
+});

@@ -1,0 +1,71 @@
+// Admin API input helpers: dates, and multipart bodies (releases with an installer, content packs).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { badRequest } from '../../../kernel/http/errors.js';
+import { FileTooLarge } from '../licensing.errors.js';
+import { storeFile, type StoredFile } from '../files.js';
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * An RFC 3339 date-time (`2027-03-01T00:00:00Z`) or a plain date (UTC midnight) as epoch ms; null for
+ * null; undefined when absent. Impossible dates (Feb 30) are refused rather than rolled over.
+ */
+export function parseDate(value: unknown, field: string): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  const m = typeof value === 'string' ? DATE.exec(value) : null;
+  const ms = m ? Date.parse(value as string) : Number.NaN;
+  const day = m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (!m || Number.isNaN(ms) || !day || day.getUTCDate() !== Number(m[3]) || day.getUTCMonth() !== Number(m[2]) - 1) {
+    throw badRequest(`${field} must be a date-time such as 2027-03-01T00:00:00Z, a date such as 2027-03-01, or null`, field);
+  }
+  return ms;
+}
+
+export interface MultipartBody {
+  fields: Record<string, string>;
+  file: StoredFile | null;
+}
+
+/**
+ * Reads a multipart body: text fields, and at most one file streamed to the data directory while
+ * hashing. Fields may come before or after the file.
+ */
+export async function readMultipart(request: FastifyRequest, dataDir: string): Promise<MultipartBody> {
+  const fields: Record<string, string> = Object.create(null);
+  let file: StoredFile | null = null;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (file !== null || part.fieldname !== 'file') {
+        part.file.resume();
+        throw badRequest('Send one file, in the field named "file".', part.fieldname);
+      }
+      try {
+        file = await storeFile(dataDir, part.file, part.filename);
+      } catch (err) {
+        // The multipart limit trips while the file streams in; answer it as the contract's 413.
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new FileTooLarge('The file is larger than the server accepts.');
+        throw err;
+      }
+      if ((part as MultipartFile).file.truncated) {
+        fs.rmSync(path.join(dataDir, file.path), { force: true });
+        throw new FileTooLarge('The file is larger than the server accepts.');
+      }
+    } else if (typeof part.value === 'string') {
+      fields[part.fieldname] = part.value;
+    }
+  }
+  return { fields, file };
+}
+
+/** A multipart text field read as a boolean ("true"/"false"/"1"/"0"); undefined when absent. */
+export function formBoolean(value: string | undefined, field: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw badRequest(`${field} must be true or false`, field);
+}

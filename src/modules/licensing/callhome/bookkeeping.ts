@@ -1,0 +1,178 @@
+// Bookkeeping writes off the request path: last-seen refreshes of machines whose seat and status do
+// not change, call counters per day, and the networks a licence is used from. They are buffered in
+// memory and written every ~100 ms in one transaction (PERFORMANCE.md: one transaction of many rows
+// costs far less than a commit per call). Only these may lag or be lost in a crash; anything that
+// changes a seat or a status is written before the answer goes out (callhome.service.ts).
+
+import { sql } from 'kysely';
+import type { Db } from '../../../kernel/db/database.js';
+import type { Logger } from '../../../kernel/jobs/queue.js';
+import { ipNetwork } from './networks.js';
+
+const DAY_MS = 86_400_000;
+
+interface MachineTouch {
+  licenceId: string;
+  computerId: string;
+  at: number;
+  ip: string | null;
+  /** Set only when the call records usage (see MachineWrite.recordsUsage). */
+  version?: string;
+  usersInUse?: number;
+}
+
+interface DailyCount {
+  day: number;
+  licenceId: string;
+  version: string;
+  calls: number;
+  maxUsers: number | null;
+}
+
+interface NetworkSeen {
+  licenceId: string;
+  network: string;
+  first: number;
+  last: number;
+}
+
+export class Bookkeeper {
+  private machines = new Map<string, MachineTouch>();
+  private daily = new Map<string, DailyCount>();
+  private networks = new Map<string, NetworkSeen>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  /** (licence, network) pairs already recorded today: the abuse signals need the day, not the call. */
+  private networksToday = new Set<string>();
+  private networksDay = -1;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Logger,
+    private readonly intervalMs = 100,
+  ) {}
+
+  /** Refreshes last-seen (and last usage when given) of an existing machine row. Later touches win. */
+  touchMachine(t: MachineTouch): void {
+    const key = `${t.licenceId}\u0000${t.computerId}`;
+    const prev = this.machines.get(key);
+    if (!prev || prev.at <= t.at) this.machines.set(key, t);
+  }
+
+  /** One call-home call for the dashboard counters; licenceId '' for an unknown key. */
+  countCall(licenceId: string, version: string, usersInUse: number | null, at: number): void {
+    const day = Math.floor(at / DAY_MS) * DAY_MS;
+    const key = `${day}\u0000${licenceId}\u0000${version}`;
+    const c = this.daily.get(key);
+    if (c) {
+      c.calls++;
+      if (usersInUse !== null && (c.maxUsers === null || usersInUse > c.maxUsers)) c.maxUsers = usersInUse;
+    } else {
+      this.daily.set(key, { day, licenceId, version, calls: 1, maxUsers: usersInUse });
+    }
+  }
+
+  /** The network (never the address) a licence was used from, for the abuse signals. */
+  seeNetwork(licenceId: string, ip: string, at: number): void {
+    const network = ipNetwork(ip);
+    if (network === null) return;
+    const key = `${licenceId}\u0000${network}`;
+    const day = Math.floor(at / DAY_MS);
+    if (day !== this.networksDay) {
+      this.networksDay = day;
+      this.networksToday = new Set();
+    }
+    if (this.networksToday.has(key)) return;
+    this.networksToday.add(key);
+    const n = this.networks.get(key);
+    if (n) n.last = Math.max(n.last, at);
+    else this.networks.set(key, { licenceId, network, first: at, last: at });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and writes what is buffered. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  /** Writes everything buffered so far (flushes run one at a time). */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBatch());
+    return this.flushing;
+  }
+
+  private async writeBatch(): Promise<void> {
+    if (this.machines.size === 0 && this.daily.size === 0 && this.networks.size === 0) return;
+    const machines = [...this.machines.values()];
+    const daily = [...this.daily.values()];
+    const networks = [...this.networks.values()];
+    this.machines = new Map();
+    this.daily = new Map();
+    this.networks = new Map();
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
+        for (const part of chunks(machines, CHUNK)) await writeTouches(trx, part);
+        for (const part of chunks(daily, CHUNK)) await writeDaily(trx, part);
+        for (const part of chunks(networks, CHUNK)) await writeNetworks(trx, part);
+      });
+    } catch (err) {
+      // Losing a batch only delays last-seen and the dashboard counters; seats were written already.
+      this.log.warn({ err: (err as Error).message, rows: machines.length + daily.length + networks.length }, 'call-home bookkeeping batch lost');
+    }
+  }
+}
+
+/** Rows per statement: 6 parameters a row stays far below SQLite's and PostgreSQL's limits. */
+const CHUNK = 500;
+
+function chunks<T>(rows: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/**
+ * UPDATE … FROM (VALUES …): both dialects name VALUES columns column1…columnN, and the casts give
+ * PostgreSQL the parameter types. Only existing rows are touched (a touch never creates a machine),
+ * last-seen never moves backwards past a write made on the request path since, and usage is kept
+ * when the touch carries none.
+ */
+async function writeTouches(trx: Db, rows: MachineTouch[]): Promise<void> {
+  const values = sql.join(rows.map((m) => sql`(cast(${m.licenceId} as text), cast(${m.computerId} as text), cast(${m.at} as bigint), cast(${m.ip} as text), cast(${m.version ?? null} as text), cast(${m.usersInUse ?? null} as integer))`));
+  await sql`update machines set
+      last_seen = v.column3,
+      last_ip = v.column4,
+      first_seen = coalesce(machines.first_seen, v.column3),
+      last_version = coalesce(v.column5, machines.last_version),
+      last_users_in_use = coalesce(v.column6, machines.last_users_in_use)
+    from (values ${values}) as v
+    where machines.licence_id = v.column1 and machines.computer_id = v.column2
+      and (machines.last_seen is null or machines.last_seen <= v.column3)`.execute(trx);
+}
+
+async function writeDaily(trx: Db, rows: DailyCount[]): Promise<void> {
+  await trx.insertInto('callhome_daily')
+    .values(rows.map((d) => ({ day: d.day, licence_id: d.licenceId, version: d.version, calls: d.calls, max_users_in_use: d.maxUsers })))
+    .onConflict((oc) => oc.columns(['day', 'licence_id', 'version']).doUpdateSet({
+      calls: sql<number>`callhome_daily.calls + excluded.calls`,
+      max_users_in_use: sql<number | null>`case when callhome_daily.max_users_in_use is null or excluded.max_users_in_use > callhome_daily.max_users_in_use then excluded.max_users_in_use else callhome_daily.max_users_in_use end`,
+    }))
+    .execute();
+}
+
+async function writeNetworks(trx: Db, rows: NetworkSeen[]): Promise<void> {
+  await trx.insertInto('licence_networks')
+    .values(rows.map((n) => ({ licence_id: n.licenceId, network: n.network, first_seen: n.first, last_seen: n.last })))
+    .onConflict((oc) => oc.columns(['licence_id', 'network']).doUpdateSet({
+      last_seen: sql<number>`case when excluded.last_seen > licence_networks.last_seen then excluded.last_seen else licence_networks.last_seen end`,
+    }))
+    .execute();
+}

@@ -1,0 +1,147 @@
+// The call-home surface: its own bare Fastify context under /api/v1 (no cookies, no session, a 16 KiB
+// body limit) whose every answer is signed, errors, 404s and 429s included (spec: "Signature").
+// The admin API shares the /api/v1 prefix but lives in another context; its answers are not signed.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
+import type { Kernel } from '../../../kernel/context.js';
+import { badRequest, classify } from '../../../kernel/http/errors.js';
+import { listPublicKeys } from '../../../kernel/crypto/signing.js';
+import { sha256Hex } from '../../../kernel/crypto/tokens.js';
+import { normaliseLicenceKey } from '../validation/keys.js';
+import { parseCallhomeRequest, parseLicenceFileRequest } from '../validation/parse-request.js';
+import { newestRelease } from '../validation/offers.js';
+import { renderCallhome, renderLicenceFileRefusal } from './answer.js';
+import type { CallhomeService } from './callhome.service.js';
+import type { CatalogCache } from './catalog.js';
+import type { DownloadUrls } from './download-urls.js';
+import type { CallhomeRateLimiter } from './rate-limit.js';
+import type { SignerHolder } from './signer.js';
+import type { CallhomeSettings } from '../licensing.settings.js';
+import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
+
+export const CALLHOME_BODY_LIMIT = 16 * 1024;
+
+export interface CallhomeDeps {
+  k: Kernel;
+  service: CallhomeService;
+  signer: SignerHolder;
+  limiter: CallhomeRateLimiter;
+  settings: () => Promise<CallhomeSettings>;
+  catalog: CatalogCache;
+  productId: (code: string) => Promise<string | null>;
+  urls: DownloadUrls;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDeps): Promise<void> {
+  await app.register(async (api) => {
+    // Any content type is read as JSON (an installed program that forgets the header still gets a
+    // decision), with the contract's 16 KiB limit enforced while reading, before anything is parsed.
+    api.removeAllContentTypeParsers();
+    api.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: CALLHOME_BODY_LIMIT }, (_req, body, done) => {
+      const bytes = body as Buffer;
+      if (bytes.length === 0) return done(null, undefined);
+      try {
+        done(null, JSON.parse(bytes.toString('utf8')));
+      } catch {
+        done(badRequest('The body is not valid JSON.', 'body'), undefined);
+      }
+    });
+
+    api.addHook('onSend', (request, reply, payload, done) => {
+      signAnswer(deps.signer, request, reply, payload);
+      done(null, payload);
+    });
+
+    // Errors and unknown routes are answered here, as JSON, so the signing hook above sees them.
+    api.setErrorHandler((err: FastifyError & { field?: string }, request, reply) => {
+      const { status, body, log } = classify(err);
+      if (log) request.log.error({ err }, 'unhandled call-home error');
+      if (status === 429 && !reply.getHeader('retry-after')) reply.header('retry-after', '60');
+      return reply.code(status).type(JSON_TYPE).send(body);
+    });
+    api.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0].slice(0, 200);
+      return reply.code(404).type(JSON_TYPE).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${path}` } });
+    });
+
+    const errors = { 400: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema };
+
+    // Helmet's browser headers (CSP, framing…) mean nothing to an installed program and cost about as
+    // much as signing; the hot POST routes skip them and keep only nosniff (set in the onSend hook).
+    api.post('/callhome', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: { 200: AnswerSchema, ...errors } } }, async (request, reply) => {
+      const parsed = parseCallhomeRequest(request.body);
+      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
+      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, request.ip);
+      return renderCallhome(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
+    });
+
+    api.post('/licence-file', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: errors } }, async (request, reply) => {
+      const parsed = parseLicenceFileRequest(request.body);
+      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
+      const { decision, licenceId, now, file } = await deps.service.licenceFile(parsed.request, request.ip);
+      if (file) return reply.type('text/plain; charset=utf-8').send(file.text);
+      const body = renderLicenceFileRefusal(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
+      return reply.type(JSON_TYPE).send(JSON.stringify(body));
+    });
+
+    api.get('/keys', { schema: { response: { 200: KeysSchema } } }, async () => ({ keys: await listPublicKeys(deps.k.db) }));
+
+    api.get<{ Params: { product: string; channel: string } }>('/products/:product/channels/:channel/latest', async (request, reply) => {
+      const { product, channel } = request.params;
+      const productId = await deps.productId(product);
+      const newest = productId === null || (channel !== 'stable' && channel !== 'beta')
+        ? null
+        : newestRelease((await deps.catalog.get(productId)).releases, channel, new Date(deps.k.clock.now()));
+      if (newest === null) {
+        const message = productId === null ? `No product has the code ${product}.` : `No release on the ${channel} channel yet.`;
+        return reply.code(404).type(JSON_TYPE).send({ error: { code: 'NOT_FOUND', message } });
+      }
+      const r = newest.release;
+      // `channel` is the release's own channel, as in a call-home `update` (beta also sees stable).
+      const body = JSON.stringify({ product, channel: r.channel, version: r.version, releasedAt: r.releasedAt.toISOString(), security: r.security, notes: r.notes });
+      // The key id is part of the tag: after a rotation, caches fetch the body signed by the new key.
+      const etag = `"${sha256Hex(`${deps.signer.kid}\n${body}`).slice(0, 32)}"`;
+      reply.header('etag', etag).header('cache-control', 'public, max-age=300');
+      if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+      return reply.type(JSON_TYPE).send(body);
+    });
+  }, { prefix: '/api/v1' });
+}
+
+/**
+ * Applies the rate limits (spec: they count only /callhome and /licence-file). Answers the signed
+ * 429 itself and returns false when the call is refused.
+ */
+async function admit(deps: CallhomeDeps, request: FastifyRequest, reply: FastifyReply, licence: string | null): Promise<boolean> {
+  const limits = await deps.settings();
+  const r = deps.limiter.take(limits, request.ip, licence === null ? null : normaliseLicenceKey(licence));
+  if (r.ok) return true;
+  reply.code(429).header('retry-after', String(r.retryAfterSeconds)).type(JSON_TYPE)
+    .send({ error: { code: 'RATE_LIMITED', message: `Too many calls; try again in ${r.retryAfterSeconds} seconds.` } });
+  return false;
+}
+
+/** Signs every answer under /api/v1 except the admin API's; a 304 has no body and no signature. */
+function signAnswer(signer: SignerHolder, request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
+  if (reply.statusCode === 304) return;
+  const path = request.url.split('?')[0];
+  if (path === '/api/v1/admin' || path.startsWith('/api/v1/admin/')) return;
+  let bytes: Buffer | string;
+  if (payload === null || payload === undefined) bytes = '';
+  else if (typeof payload === 'string' || Buffer.isBuffer(payload)) bytes = payload;
+  else return; // a stream: nothing under /api/v1 streams
+  reply.header('keyward-signature', signer.header(bytes));
+  reply.header('x-content-type-options', 'nosniff');
+}
+
+/** RFC 9110 If-None-Match: `*`, or a list of tags compared weakly (a W/ prefix is ignored). */
+function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return true;
+  return value.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}

@@ -1,0 +1,131 @@
+// The call-home use cases: read a snapshot, let the pure rules decide, store what they say.
+// Validation is a read. A decision that takes a seat, records a new machine or changes a status is
+// re-decided and written inside a transaction that holds the licence (so two new machines cannot both
+// take the last seat) and is committed before the answer goes out; a plain refresh is batched.
+
+import type { Kernel } from '../../../kernel/context.js';
+import { evaluate, evaluateLicenceFile, type Decision, type LicenceFileDecision, type LicenceFileFoundDecision } from '../validation/evaluate.js';
+import { hashLicenceKey } from '../validation/keys.js';
+import type { CallhomeRequest, LicenceFileRequest } from '../validation/parse-request.js';
+import type { Snapshot } from '../validation/snapshot.js';
+import { loadSnapshot, lockLicence, type LoadedSnapshot } from '../validation/snapshot.repository.js';
+import { needsDurableWrite, writeMachine, type CallUsage } from '../machines.repository.js';
+import type { Bookkeeper } from './bookkeeping.js';
+import type { CatalogCache, ProductCatalog } from './catalog.js';
+import { licenceJson } from './answer.js';
+import type { SignerHolder } from './signer.js';
+
+export interface Decided<D> {
+  readonly decision: D;
+  readonly licenceId: string | null;
+  /** The instant the decision was made for (the answer's `ts`). */
+  readonly now: number;
+}
+
+export interface IssuedLicenceFile {
+  readonly text: string;
+  readonly expiresAt: Date;
+}
+
+export class CallhomeService {
+  private readonly pepper: Buffer;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly catalog: CatalogCache,
+    private readonly bookkeeper: Bookkeeper,
+    private readonly signer: SignerHolder,
+  ) {
+    // A pepper from the master secret: a copy of the database alone cannot confirm a guessed key.
+    this.pepper = k.secrets.key('licence-key-hash');
+  }
+
+  keyHash(key: string): string {
+    return hashLicenceKey(key, this.pepper);
+  }
+
+  /** Decides a `/callhome` call and stores what the contract allows: machine, version, users, IP. */
+  async callhome(req: CallhomeRequest, ip: string): Promise<Decided<Decision>> {
+    const now = this.k.clock.now();
+    const result = await this.decideAndStore(
+      this.keyHash(req.licence), req.computerId, now,
+      (s) => evaluate(s, req, new Date(now)),
+      { version: req.version, usersInUse: req.usersInUse, ip },
+    );
+    this.bookkeeper.countCall(result.licenceId ?? '', result.licenceId === null ? '' : req.version, result.licenceId === null ? null : req.usersInUse, now);
+    if (result.licenceId !== null) this.bookkeeper.seeNetwork(result.licenceId, ip, now);
+    return result;
+  }
+
+  /** Decides a `/licence-file` request (or a staff one, `ip` null); a file takes a seat as a call does. */
+  async licenceFile(req: LicenceFileRequest, ip: string | null): Promise<Decided<LicenceFileDecision> & { file: IssuedLicenceFile | null }> {
+    const now = this.k.clock.now();
+    const result = await this.decideAndStore(this.keyHash(req.licence), req.computerId, now, (s) => evaluateLicenceFile(s, new Date(now)), { ip });
+    if (result.licenceId !== null && ip !== null) this.bookkeeper.seeNetwork(result.licenceId, ip, now);
+    const d = result.decision;
+    const file = d.code !== 'NOT_FOUND' && d.fileExpiresAt !== null ? this.signLicenceFile(d, req, now, d.fileExpiresAt) : null;
+    return { ...result, file };
+  }
+
+  /**
+   * The offline licence file (spec: "POST /api/v1/licence-file"): Ed25519 over the decoded payload
+   * bytes, wrapped in a base64 envelope between BEGIN/END lines.
+   */
+  private signLicenceFile(found: LicenceFileFoundDecision, req: LicenceFileRequest, now: number, expiresAt: Date): IssuedLicenceFile {
+    const payload = Buffer.from(JSON.stringify({
+      licence: licenceJson(found.licence),
+      computerId: req.computerId,
+      nonce: req.nonce,
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: expiresAt.toISOString(),
+    }), 'utf8');
+    const envelope = JSON.stringify({ alg: 'ed25519', kid: this.signer.kid, payload: payload.toString('base64'), signature: this.signer.sign(payload) });
+    const text = `-----BEGIN KEYWARD LICENCE FILE-----\n${Buffer.from(envelope, 'utf8').toString('base64')}\n-----END KEYWARD LICENCE FILE-----\n`;
+    return { text, expiresAt };
+  }
+
+  private async decideAndStore<D extends Decision | LicenceFileDecision>(
+    keyHash: string,
+    computerId: string,
+    now: number,
+    decide: (s: Snapshot) => D,
+    usage: CallUsage,
+  ): Promise<Decided<D>> {
+    const at = new Date(now);
+    const loaded = await loadSnapshot(this.k.db, keyHash, computerId, at, (id) => this.catalog.get(id), this.k.dbh.sqlite);
+    const decision = decide(loaded.snapshot);
+    const m = decision.machine;
+    if (loaded.licenceId === null || m.kind === 'none') return { decision, licenceId: loaded.licenceId, now };
+    if (!needsDurableWrite(loaded.snapshot.machine, m, at, loaded.policy)) {
+      this.bookkeeper.touchMachine({
+        licenceId: loaded.licenceId, computerId, at: now, ip: usage.ip,
+        ...(m.recordsUsage && usage.version !== undefined ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
+      });
+      return { decision, licenceId: loaded.licenceId, now };
+    }
+    return this.durably(loaded, keyHash, computerId, at, decide, usage);
+  }
+
+  /** Re-reads and re-decides while holding the licence, writes, and commits before returning. */
+  private async durably<D extends Decision | LicenceFileDecision>(
+    first: LoadedSnapshot,
+    keyHash: string,
+    computerId: string,
+    at: Date,
+    decide: (s: Snapshot) => D,
+    usage: CallUsage,
+  ): Promise<Decided<D>> {
+    // The catalog read before stays valid; reading it through the pool inside this transaction
+    // would wait forever for SQLite's single connection.
+    const catalog: ProductCatalog = { releases: first.snapshot.releases, packs: first.snapshot.content };
+    return this.k.db.transaction().execute(async (trx) => {
+      await lockLicence(trx, this.k.flags, first.licenceId!);
+      const again = await loadSnapshot(trx, keyHash, computerId, at, async () => catalog);
+      const decision = decide(again.snapshot);
+      if (again.licenceId !== null && decision.machine.kind !== 'none') {
+        await writeMachine(trx, again.licenceId, computerId, decision.machine, usage, at.getTime());
+      }
+      return { decision, licenceId: again.licenceId, now: at.getTime() };
+    });
+  }
+}

@@ -1,0 +1,100 @@
+// The licensing module's only door: the call-home surface, the downloads, the admin API, the services
+// other modules use (the shop will create licences through `licences`), migrations and privacy.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { Kernel } from '../../kernel/context.js';
+import { DAY_MS } from '../../kernel/clock.js';
+import { CatalogCache } from './callhome/catalog.js';
+import { Bookkeeper } from './callhome/bookkeeping.js';
+import { CallhomeService } from './callhome/callhome.service.js';
+import { registerCallhomeApi } from './callhome/callhome.routes.js';
+import { DownloadUrls } from './callhome/download-urls.js';
+import { CallhomeRateLimiter } from './callhome/rate-limit.js';
+import { SignerHolder } from './callhome/signer.js';
+import { LicencesService } from './licences.service.js';
+import { CatalogService } from './catalog.service.js';
+import { AbuseService } from './abuse.service.js';
+import { registerDownloads } from './downloads.routes.js';
+import { registerLicenceRoutes } from './admin/licences.routes.js';
+import { registerCatalogRoutes } from './admin/catalog.routes.js';
+import { truncateOldIps } from './retention.js';
+import { ShopLicenceIssuer } from './issuer.js';
+import { callhomeSettingsFromEnv, currentCallhomeSettings, type CallhomeSettings } from './licensing.settings.js';
+
+export { licensingPrivacy } from './privacy.js';
+export { migrations as licensingMigrations } from './migrations/index.js';
+export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
+export type { AbuseSignals } from './abuse.service.js';
+export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
+export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
+
+export interface LicensingModule {
+  licences: LicencesService;
+  catalog: CatalogService;
+  abuse: AbuseService;
+  callhome: CallhomeService;
+  /** For the shop: issue and change licences inside the payment's transaction (orders' LicenceIssuer). */
+  issuer: ShopLicenceIssuer;
+  /** The call-home surface (/api/v1, signed) and the downloads (/downloads). */
+  registerPublic(app: FastifyInstance): Promise<void>;
+  /** The admin API in its own context, behind the staff API-key check. */
+  registerAdmin(app: FastifyInstance, apiKeyAuth: (request: FastifyRequest) => Promise<void>): Promise<void>;
+  /** Writes buffered bookkeeping (last-seen, counters) now; tests and shutdown use it. */
+  flush(): Promise<void>;
+  /** Re-reads the active signing key now (it is also re-read every 30 seconds). */
+  reloadSigningKey(): Promise<void>;
+  settings(): Promise<CallhomeSettings>;
+}
+
+/** Largest installer or content pack the admin API accepts. */
+const MAX_UPLOAD_BYTES = 4 * 1024 ** 3;
+
+export function createLicensingModule(k: Kernel): LicensingModule {
+  const defaults = callhomeSettingsFromEnv();
+  const settings = () => currentCallhomeSettings(k.settings, defaults);
+  const catalogCache = new CatalogCache(k.db);
+  const bookkeeper = new Bookkeeper(k.db, k.log);
+  const signer = new SignerHolder(k);
+  const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);
+  const licences = new LicencesService(k, callhome);
+  const catalog = new CatalogService(k, licences, catalogCache);
+  const abuse = new AbuseService(k);
+  const urls = new DownloadUrls(k.secrets, k.config.publicUrl);
+  const limiter = new CallhomeRateLimiter(() => k.clock.now());
+
+  k.jobs.every('licensing.ip-retention', DAY_MS, async () => {
+    await truncateOldIps(k, (await settings()).ipRetentionDays);
+  });
+
+  return {
+    licences, catalog, abuse, callhome, settings,
+    issuer: new ShopLicenceIssuer(k, callhome),
+    async registerPublic(app) {
+      app.addHook('onReady', async () => {
+        await signer.start();
+        bookkeeper.start();
+      });
+      app.addHook('onClose', async () => {
+        signer.stop();
+        await bookkeeper.stop();
+      });
+      await registerCallhomeApi(app, {
+        k, service: callhome, signer, limiter, settings, catalog: catalogCache, urls,
+        productId: (code) => catalog.productIdOrNull(code),
+      });
+      await registerDownloads(app, k, urls);
+    },
+    async registerAdmin(app, apiKeyAuth) {
+      await app.register(async (api) => {
+        // onRequest, so a request without a valid key is refused before its body is even read.
+        api.addHook('onRequest', apiKeyAuth);
+        await api.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 } });
+        registerLicenceRoutes(api, licences, abuse);
+        registerCatalogRoutes(api, catalog, licences, k.config.dataDir);
+      });
+    },
+    flush: () => bookkeeper.flush(),
+    reloadSigningKey: () => signer.reload(),
+  };
+}

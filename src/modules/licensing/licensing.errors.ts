@@ -1,0 +1,15 @@
+// Licensing's errors. The call-home surface answers with the contract's own codes (BAD_REQUEST,
+// BODY_TOO_LARGE, RATE_LIMITED, NOT_FOUND); the admin API uses these LIC_ codes for 404 and 409, and
+// BAD_REQUEST (kernel/http/errors.ts `badRequest`) for invalid bodies, as the contract asks.
+
+import createError from '@fastify/error';
+
+export const ProductNotFound = createError<'LIC_PRODUCT_NOT_FOUND', 404, [string]>('LIC_PRODUCT_NOT_FOUND', 'No product has the code %s.', 404);
+export const LicenceNotFound = createError('LIC_LICENCE_NOT_FOUND', 'No licence has this key.', 404);
+export const AddonNotFound = createError<'LIC_ADDON_NOT_FOUND', 404, [string]>('LIC_ADDON_NOT_FOUND', '%s', 404);
+export const MachineNotFound = createError('LIC_MACHINE_NOT_FOUND', 'This licence has no machine with this computer ID.', 404);
+export const Duplicate = createError<'LIC_DUPLICATE', 409, [string]>('LIC_DUPLICATE', '%s', 409);
+export const LicenceFileRefused = createError<'LIC_LICENCE_FILE_REFUSED', 409, [string]>('LIC_LICENCE_FILE_REFUSED', '%s', 409);
+export const FileTooLarge = createError<'BODY_TOO_LARGE', 413, [string]>('BODY_TOO_LARGE', '%s', 413);
+/** The public latest-manifest 404: a plain NOT_FOUND like the kernel's, since installed programs read it. */
+export const NoRelease = createError<'NOT_FOUND', 404, [string]>('NOT_FOUND', '%s', 404);

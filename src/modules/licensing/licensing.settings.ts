@@ -1,0 +1,56 @@
+// Call-home operational settings: rate limits and the IP retention period. Defaults come from the
+// environment (validated once at start, with fix-it messages); staff may override them at run time in
+// the `licensing.callhome` setting, which every node re-reads within a few seconds.
+
+import { ConfigError } from '../../kernel/config/config.js';
+import type { Settings } from '../../kernel/settings/settings.js';
+import { RATE_LIMIT_DEFAULTS, type RateLimits } from './callhome/rate-limit.js';
+
+export interface CallhomeSettings extends RateLimits {
+  /** Days after which a machine's last IP is cut to its network. */
+  ipRetentionDays: number;
+}
+
+export const SETTINGS_KEY = 'licensing.callhome';
+
+const ENV: Record<keyof CallhomeSettings, { name: string; min: number; max: number; help: string }> = {
+  perLicence: { name: 'KEYWARD_CALLHOME_RATE_LICENCE', min: 1, max: 1_000_000, help: 'calls accepted per licence per window (default 30)' },
+  perIp: { name: 'KEYWARD_CALLHOME_RATE_IP', min: 1, max: 100_000_000, help: 'calls accepted per external IP per window (default 600)' },
+  windowSeconds: { name: 'KEYWARD_CALLHOME_RATE_WINDOW', min: 1, max: 3600, help: 'the rate-limit window in seconds (default 60)' },
+  ipRetentionDays: { name: 'KEYWARD_CALLHOME_IP_RETENTION_DAYS', min: 1, max: 3650, help: 'days before a call-home IP is cut to its network' },
+};
+
+export const CALLHOME_DEFAULTS: CallhomeSettings = Object.freeze({ ...RATE_LIMIT_DEFAULTS, ipRetentionDays: 30 });
+
+/** Reads the defaults from the environment; throws ConfigError naming every bad variable. */
+export function callhomeSettingsFromEnv(env: Record<string, string | undefined> = process.env): CallhomeSettings {
+  const problems: string[] = [];
+  const out: CallhomeSettings = { ...CALLHOME_DEFAULTS };
+  for (const key of Object.keys(ENV) as (keyof CallhomeSettings)[]) {
+    const spec = ENV[key];
+    const raw = env[spec.name];
+    if (raw === undefined || raw === '') continue;
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < spec.min || n > spec.max) {
+      problems.push(`${spec.name}="${raw}" must be a whole number from ${spec.min} to ${spec.max}: ${spec.help}.`);
+    } else {
+      out[key] = n;
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out;
+}
+
+/**
+ * The settings now in force: the stored override (staff), field by field, over the defaults. A stored
+ * value of the wrong type or out of range is ignored, so a bad edit cannot switch limits off.
+ */
+export async function currentCallhomeSettings(settings: Settings, defaults: CallhomeSettings): Promise<CallhomeSettings> {
+  const stored = await settings.get<Partial<Record<keyof CallhomeSettings, unknown>>>(SETTINGS_KEY, {});
+  const out: CallhomeSettings = { ...defaults };
+  for (const key of Object.keys(ENV) as (keyof CallhomeSettings)[]) {
+    const v = stored[key];
+    if (typeof v === 'number' && Number.isInteger(v) && v >= ENV[key].min && v <= ENV[key].max) out[key] = v;
+  }
+  return out;
+}
