@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { Kernel } from '../../kernel/context.js';
+import { DAY_MS } from '../../kernel/clock.js';
+import { registerAccountTicketPages } from './account-tickets.pages.js';
+import { registerAdminContentPages } from './admin-content.pages.js';
+import { registerAdminTicketActions } from './admin-ticket-actions.js';
+import { registerAdminTicketPages } from './admin-tickets.pages.js';
+import { registerAdminSupportPages } from './admin-support.pages.js';
+import { registerFileRoutes } from './files.routes.js';
+import { ForumService } from './forum.service.js';
+import { registerForumPages } from './forum.pages.js';
+import { SupportIntake } from './intake.service.js';
+import { KbService } from './kb.service.js';
+import { registerKbPages } from './kb.pages.js';
+import { PortalService } from './portal.service.js';
+import { applySupportRetention } from './privacy-data.js';
+import { registerSupportPages } from './support.pages.js';
+import { loadSupportSettings } from './support.settings.js';
+import { TicketService } from './tickets.service.js';
+import { registerMultipart } from './uploads.js';
+
+export { supportPrivacy } from './privacy.js';
+export { migrations as supportMigrations } from './migrations/index.js';
+export { exportSupportData, eraseSupportData, applySupportRetention, type SupportExport } from './privacy-data.js';
+export { SUPPORT_SETTING, type SupportSettings } from './support.settings.js';
+
+export interface SupportModule {
+  tickets: TicketService;
+  intake: SupportIntake;
+  portal: PortalService;
+  kb: KbService;
+  forum: ForumService;
+  /** The help centre, My account tickets, the staff queue, knowledge base and forum (pages surface). */
+  registerPages(app: FastifyInstance): Promise<void>;
+  /** Routes mail for the support address (and its +tag variants) from the kernel's SMTP intake here. */
+  registerInbound(): Promise<void>;
+  /** Re-reads the support address after the settings change. */
+  refreshAddress(): Promise<void>;
+}
+
+export const SUPPORT_RETENTION_JOB = 'support.retention';
+
+export function createSupportModule(k: Kernel): SupportModule {
+  const tickets = new TicketService(k);
+  const intake = new SupportIntake(k, tickets);
+  const portal = new PortalService(k, tickets);
+  const kb = new KbService(k);
+  const forum = new ForumService(k);
+  // The intake's recipient check is synchronous, so the address is kept here and refreshed on change.
+  let address = 'support@localhost';
+  const refreshAddress = async () => { address = (await loadSupportSettings(k)).address; };
+  const isSupport = (rcpt: string) => {
+    const [local, domain] = rcpt.toLowerCase().split('@');
+    const [ourLocal, ourDomain] = address.split('@');
+    return domain === ourDomain && (local === ourLocal || local?.startsWith(`${ourLocal}+`) === true);
+  };
+
+  k.jobs.every(SUPPORT_RETENTION_JOB, DAY_MS, async () => { await applySupportRetention(k); await refreshAddress(); });
+
+  return {
+    tickets, intake, portal, kb, forum, refreshAddress,
+    async registerPages(app) {
+      await app.register(async (scope) => {
+        await registerMultipart(scope, k);
+        registerSupportPages(scope, k, portal);
+        registerAccountTicketPages(scope, k, portal);
+        registerFileRoutes(scope, k);
+        const view = registerAdminTicketPages(scope, k);
+        registerAdminTicketActions(scope, k, tickets, view);
+        registerAdminSupportPages(scope, k, refreshAddress);
+        registerKbPages(scope, k, kb);
+        registerForumPages(scope, k, forum);
+        registerAdminContentPages(scope, k, kb, forum);
+      });
+    },
+    async registerInbound() {
+      await refreshAddress();
+      k.inbound.route('support', isSupport, async (msg) => { await intake.receive(msg, address); });
+    },
+  };
+}

@@ -1,0 +1,112 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from '../../kernel/testing/app.js';
+import { TestBrowser } from '../../kernel/testing/http.js';
+import { buildCustomer, buildStaff, signIn } from './testing.js';
+import { displayName } from './forum.service.js';
+
+let t: TestApp;
+before(async () => {
+  t = await testApp();
+  await buildCustomer(t, 'ada@example.com', 'Ada King Lovelace');
+  await buildCustomer(t, 'bob@example.com', 'Bob Builder');
+  await buildStaff(t, 'sam@vendor.example', 'Sam Support');
+});
+after(async () => { await t.close(); });
+
+describe('knowledge base', () => {
+  test('staff write articles; the public reads published ones and searches them on either database', async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    await sam.get('/admin/kb');
+    assert.equal((await sam.post('/admin/kb/categories', { name: 'Getting started' })).statusCode, 303);
+    const catId = /<option value="([0-9a-f-]{36})"/.exec((await sam.get('/admin/kb/new')).body)![1]!;
+    const created = await sam.post('/admin/kb/new', { title: 'Set up the PRINTER queue', slug: '', category: catId, published: '1',
+      body: '## Before you start\nYou need admin rights.\n\n- Open settings\n- Choose <Printers>\n\n```\nspool --reset\n```\n<script>alert(1)</script>' });
+    assert.equal(created.statusCode, 303);
+    await sam.get('/admin/kb/new');
+    await sam.post('/admin/kb/new', { title: 'Internal draft: 100% discount codes', slug: 'draft-codes', category: '', body: 'Not yet.' });
+    await sam.get('/admin/kb/new');
+    const clash = await sam.post('/admin/kb/new', { title: 'Another', slug: 'draft-codes', category: '', body: 'x', published: '1' });
+    assert.equal(clash.statusCode, 409);
+    assert.match(clash.body, /already used/);
+
+    const anon = new TestBrowser(t.app);
+    const index = await anon.get('/support/kb');
+    assert.match(index.body, /Getting started/);
+    assert.match(index.body, /Set up the PRINTER queue/);
+    assert.doesNotMatch(index.body, /Internal draft/);
+    const article = await anon.get('/support/kb/set-up-the-printer-queue');
+    assert.equal(article.statusCode, 200);
+    assert.match(article.body, /<h2>Before you start<\/h2>/);
+    assert.match(article.body, /<li>Choose &lt;Printers(>|&gt;)<\/li>/);
+    assert.match(article.body, /<pre class="mono code-block">spool --reset<\/pre>/);
+    assert.doesNotMatch(article.body, /<script>alert/);
+    assert.equal((await anon.get('/support/kb/draft-codes')).statusCode, 404);
+    assert.equal((await sam.get('/support/kb/draft-codes')).statusCode, 200, 'staff preview drafts');
+
+    assert.match((await anon.get('/support/kb?q=printer')).body, /Set up the PRINTER queue/, 'case-insensitive');
+    assert.match((await anon.get('/support/kb?q=admin%20rights')).body, /Set up the PRINTER queue/, 'searches the text too');
+    assert.match((await anon.get('/support/kb?q=%25')).body, /No article matches/, '% is literal, and drafts are never found');
+    assert.match((await anon.get('/support/kb?q=100%25')).body, /No article matches/);
+    assert.equal((await anon.get('/support/kb/category/getting-started')).statusCode, 200);
+    assert.equal((await anon.get('/support/kb/NOT_A_SLUG')).statusCode, 400);
+  });
+});
+
+describe('forum', () => {
+  test('customers post and accept an answer; staff hide, lock and the public sees only what is visible', async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    await sam.get('/admin/forum');
+    await sam.post('/admin/forum/categories', { name: 'Installation', description: 'Installing and upgrading' });
+    const anon = new TestBrowser(t.app);
+    const cat = await anon.get('/support/forum/installation');
+    assert.equal(cat.statusCode, 200);
+    assert.match(cat.body, /Sign in<\/a> to post/);
+
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    await ada.get('/support/forum/installation');
+    const start = await ada.post('/support/forum/installation/threads', { title: 'Upgrade from v7 fails', body: 'Setup stops at 90%.' });
+    assert.equal(start.statusCode, 303);
+    const threadUrl = start.headers.location as string;
+    const bob = await signIn(t, 'customer', 'bob@example.com');
+    await bob.get(threadUrl);
+    await bob.post(`${threadUrl}/reply`, { body: 'Stop the service first, then run setup.' });
+    await bob.get(threadUrl);
+    await bob.post(`${threadUrl}/reply`, { body: 'Buy cheap pills!' });
+    const thread = await anon.get(threadUrl);
+    assert.match(thread.body, /Ada L\./, 'a short display name, not the full name');
+    assert.doesNotMatch(thread.body, /Lovelace|ada@example\.com/);
+    const postIds = [...thread.body.matchAll(/id="p-([0-9a-f-]{36})"/g)].map((m) => m[1]!);
+    assert.equal(postIds.length, 3);
+
+    await bob.get(threadUrl);
+    const notAuthor = await bob.post(`${threadUrl}/accept`, { post: postIds[1]! });
+    assert.equal(notAuthor.statusCode, 403);
+    await ada.get(threadUrl);
+    assert.equal((await ada.post(`${threadUrl}/accept`, { post: postIds[1]! })).statusCode, 303);
+    assert.match((await anon.get(threadUrl)).body, /Accepted answer/);
+    assert.match((await anon.get('/support/forum/installation')).body, /Answered/);
+
+    await sam.get(threadUrl);
+    await sam.post(`/support/forum/p/${postIds[2]}/moderate`, { action: 'hide' });
+    assert.doesNotMatch((await anon.get(threadUrl)).body, /cheap pills/);
+    assert.match((await sam.get(threadUrl)).body, /cheap pills/, 'staff still see hidden posts');
+    await sam.post(`${threadUrl}/moderate`, { action: 'lock' });
+    await ada.get(threadUrl);
+    const locked = await ada.post(`${threadUrl}/reply`, { body: 'Thanks!' });
+    assert.equal(locked.statusCode, 400);
+    assert.match(locked.body, /locked/);
+    await bob.get(threadUrl);
+    const notStaff = await bob.post(`${threadUrl}/moderate`, { action: 'hide' });
+    assert.equal(notStaff.statusCode, 303, 'customers are sent to the staff sign-in');
+    await sam.get(threadUrl);
+    await sam.post(`${threadUrl}/moderate`, { action: 'hide' });
+    assert.equal((await anon.get(threadUrl)).statusCode, 404);
+  });
+
+  test('display names', () => {
+    assert.equal(displayName('Ada King Lovelace'), 'Ada L.');
+    assert.equal(displayName('Cher'), 'Cher');
+    assert.equal(displayName('   '), 'Customer');
+  });
+});
