@@ -8,25 +8,37 @@ import { Type } from 'typebox';
 import type { Kernel } from './kernel/context.js';
 import { LOG_REDACT } from './kernel/context.js';
 import { installErrorHandlers } from './kernel/http/errors.js';
+import { dbRateLimitStore } from './kernel/http/rate-limit-store.js';
 import { page } from './kernel/http/page.js';
 import './kernel/http/request-auth.js';
 import { loadBrand } from './kernel/views/brand.js';
 import { createAccountsModule, type AccountsModule } from './modules/accounts/index.js';
 import { registerAdminPages } from './modules/admin/index.js';
 import { registerPrivacyPages } from './modules/privacy/index.js';
+import { createLicensingModule, type LicensingModule } from './modules/licensing/index.js';
+import { enrolCustomerInAdvisories, createNewsletterModule, type NewsletterModule } from './modules/newsletter/index.js';
+import { CatalogService, loadDemoCatalogue, registerCatalogAdminPages } from './modules/catalog/index.js';
+import { registerBillingAdminPages } from './modules/billing/index.js';
+import { createOrdersModule, type LicenceIssuer, type OrdersModule } from './modules/orders/index.js';
+import { createSupportModule, type SupportModule } from './modules/support/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
 
 export interface App {
   app: FastifyInstance;
   accounts: AccountsModule;
+  licensing: LicensingModule;
+  newsletter: NewsletterModule;
+  orders: OrdersModule;
+  catalog: CatalogService;
+  support: SupportModule;
 }
 
 /**
  * Builds the Fastify app with its three surfaces (pages, admin JSON API, call-home), each in its own
  * encapsulated context. It never listens: main.ts does, and tests use app.inject().
  */
-export async function buildApp(k: Kernel): Promise<App> {
+export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
   const app = Fastify({
     logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: 1024 * 1024,
@@ -34,7 +46,6 @@ export async function buildApp(k: Kernel): Promise<App> {
     // Wrong types are errors, not silently coerced (an installed program sending "5" for 5 has a bug).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
-    disableRequestLogging: k.config.env === 'production',
   });
 
   app.decorateRequest('apiKey', null);
@@ -53,7 +64,13 @@ export async function buildApp(k: Kernel): Promise<App> {
     // 'same-origin' keeps our addresses private to other sites while browsers still send a real Origin to us.
     referrerPolicy: { policy: 'same-origin' },
   });
-  await app.register(rateLimit, { global: false, ...(k.config.redisUrl ? { redis: new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) } : {}) });
+  // Counters are shared by every node: in Redis when configured, otherwise in the database.
+  await app.register(rateLimit, {
+    global: false,
+    ...(k.config.redisUrl
+      ? { redis: new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) }
+      : { store: dbRateLimitStore(k.db, k.clock) as never }),
+  });
 
   installErrorHandlers(app, async (request, reply, status, message) => {
     const title = status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Slow down' : status >= 500 ? 'Something went wrong' : 'There is a problem';
@@ -74,7 +91,8 @@ export async function buildApp(k: Kernel): Promise<App> {
     return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=60').send(`:root { --brand: ${colour}; }\n`);
   });
 
-  const accounts = createAccountsModule(k);
+  // A customer who proves their address is enrolled in security advisories (opt-out service mail).
+  const accounts = createAccountsModule(k, { customerConfirmed: async (id) => { await enrolCustomerInAdvisories(k, id); } });
 
   // Surface 2: the admin JSON API (staff API key; rate-limited per key and per address).
   await app.register(async (api) => {
@@ -82,15 +100,37 @@ export async function buildApp(k: Kernel): Promise<App> {
     accounts.registerApi(api);
   });
 
+  // Surface 3: call-home (bare, signed answers) and its downloads; licensing's admin API in its own context.
+  const licensing = createLicensingModule(k);
+  await licensing.registerPublic(app);
+  await licensing.registerAdmin(app, accounts.apiKeyAuth());
+
+  const newsletter = createNewsletterModule(k);
+  newsletter.registerInbound();
+
+  // The helpdesk: mail to the support address becomes tickets.
+  const support = createSupportModule(k);
+  await support.registerInbound();
+
+  // The shop issues licences through this interface (orders/licence-issuer.ts); tests pass a double.
+  const catalog = new CatalogService(k);
+  const orders = createOrdersModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer });
+  await app.register(async (webhooks) => orders.registerWebhook(webhooks));
+
   // Surface 1: pages (session cookie, CSRF on every form).
   await app.register(async (pages) => {
-    accounts.registerPages(pages, { afterSetup: async () => {} });
+    accounts.registerPages(pages, { afterSetup: async ({ demo }) => { if (demo) await loadDemoCatalogue(k.db, k.clock.now()); } });
+    orders.registerPages(pages, accounts.accounts);
+    registerCatalogAdminPages(pages, k, catalog);
+    registerBillingAdminPages(pages, k);
     registerAdminPages(pages, k);
     registerPrivacyPages(pages, k);
+    newsletter.registerPages(pages);
+    await support.registerPages(pages);
     pages.get('/', async (request, reply) => page(k.settings, request, reply, { title: 'Home' }, (
       <div class="card"><h1>{(await loadBrand(k.settings)).name}</h1><p>{(await loadBrand(k.settings)).tagline}</p><p><a class="button" href="/account">My account</a></p></div>
     )));
   });
 
-  return { app, accounts };
+  return { app, accounts, licensing, newsletter, orders, catalog, support };
 }

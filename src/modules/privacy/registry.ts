@@ -2,9 +2,15 @@ import { kernelPrivacy } from '../../kernel/privacy/kernel.privacy.js';
 import type { CookieDecl, NotPersonal, PersonalField, PrivacyDeclarations, Processor, Purpose } from '../../kernel/privacy/types.js';
 import { accountsPrivacy } from '../accounts/index.js';
 import { adminPrivacy } from '../admin/privacy.js';
+import { licensingPrivacy } from '../licensing/index.js';
+import { newsletterPrivacy } from '../newsletter/index.js';
+import { catalogPrivacy } from '../catalog/index.js';
+import { ordersPrivacy } from '../orders/index.js';
+import { billingPrivacy } from '../billing/index.js';
+import { supportPrivacy } from '../support/index.js';
 
 /** Every module's declarations, in one list. A module that adds tables adds its declarations here. */
-export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy];
+export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy];
 
 export interface Registry {
   purposes: Purpose[];
@@ -27,6 +33,7 @@ export const defaultProcessors: Processor[] = [
   { id: 'accounting', name: 'KashFlow', service: 'Online accounting; emails invoices on the vendor\'s behalf', country: 'GB', role: 'processor', contractRef: 'KashFlow terms of service and data processing agreement', erasure: 'manual' },
   { id: 'helpdesk', name: 'LiveAgent', service: 'Online helpdesk; emails replies and automated responses on the vendor\'s behalf', country: 'SK', role: 'processor', contractRef: 'LiveAgent data processing agreement', erasure: 'manual' },
   { id: 'mailing', name: 'Mailchimp', service: 'Mailing list provider; emails the newsletter on the vendor\'s behalf', country: 'US', role: 'processor', contractRef: 'Intuit Mailchimp data processing addendum', transferSafeguard: 'EU–US Data Privacy Framework and UK extension; standard contractual clauses', erasure: 'api' },
+  { id: 'payments', name: 'Stripe', service: 'Card payments through Stripe Checkout; receives the order contact email and the amount', country: 'US', role: 'processor', contractRef: 'Stripe services agreement and data processing agreement', transferSafeguard: 'EU–US Data Privacy Framework and UK extension; standard contractual clauses', erasure: 'manual' },
 ];
 
 /** Finds the problems in a registry that do not need a database: bases without their reason, unknown purposes or recipients. */
