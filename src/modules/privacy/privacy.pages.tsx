@@ -64,7 +64,7 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
 
         <h2 id="calls-home">Software "calls home"</h2>
         <p>Our software periodically calls home to validate its licence, check whether a new version is available, and download spam-filter or antivirus updates if those optional extras have been purchased. These calls do not include any personal information about you or your users. What the software sends is only:</p>
-        {list(n.callHome.data)}
+        {list(['The licence details of our software (the licence key and product)', ...n.callHome.data])}
         <p>The computer ID does not allow us to identify you personally: it is a one-way hash made on your PC from its own machine identifier, different for each of our products, so it cannot be linked across products. We use it to see whether a licence is being used on several PCs, in the same way other software activation works. We store nothing else that the software sends.</p>
         <ul>{n.callHome.purposes.map((p) => <li>{p.description} <span class="muted">({p.basis}{p.detail ? `: ${p.detail}` : ''})</span></li>)}</ul>
         <div class="table-wrap"><table><tbody>{n.callHome.retention.map((r) => <tr><td>{r.data}</td><td>{r.period}</td></tr>)}</tbody></table></div>
