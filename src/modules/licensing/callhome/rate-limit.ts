@@ -7,6 +7,8 @@
 // pass, and a counter per key costs one Map entry. Counters are per process; with several processes
 // the effective limit is higher, never lower, which the contract allows.
 
+import { FixedWindowCounter } from '../../../kernel/http/window-counter.js';
+
 export interface RateLimits {
   perLicence: number;
   perIp: number;
@@ -18,10 +20,8 @@ export const RATE_LIMIT_DEFAULTS: RateLimits = Object.freeze({ perLicence: 30, p
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export class CallhomeRateLimiter {
-  private window = -1;
-  private windowMs = 0;
-  private licences = new Map<string, number>();
-  private ips = new Map<string, number>();
+  /** One pair of fixed-window counters; made anew when staff change the window length. */
+  private counters: { windowMs: number; ips: FixedWindowCounter; licences: FixedWindowCounter } | null = null;
 
   constructor(private readonly now: () => number) {}
 
@@ -30,23 +30,17 @@ export class CallhomeRateLimiter {
    * is already at its limit; a refused call is not counted ("accepted" calls are what the limit counts).
    */
   take(limits: RateLimits, ip: string, licence: string | null): RateDecision {
-    const now = this.now();
     const windowMs = limits.windowSeconds * 1000;
-    const w = Math.floor(now / windowMs);
-    if (w !== this.window || windowMs !== this.windowMs) {
-      // A new window forgets every key at once: memory stays bounded by one window's callers.
-      this.window = w;
-      this.windowMs = windowMs;
-      this.licences = new Map();
-      this.ips = new Map();
+    if (this.counters?.windowMs !== windowMs) {
+      this.counters = { windowMs, ips: new FixedWindowCounter(windowMs, this.now), licences: new FixedWindowCounter(windowMs, this.now) };
     }
-    const ipCount = this.ips.get(ip) ?? 0;
-    const licenceCount = licence === null ? 0 : (this.licences.get(licence) ?? 0);
-    if (ipCount >= limits.perIp || (licence !== null && licenceCount >= limits.perLicence)) {
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((w + 1) * windowMs - now) / 1000)) };
+    const { ips, licences } = this.counters;
+    if (ips.count(ip) >= limits.perIp || (licence !== null && licences.count(licence) >= limits.perLicence)) {
+      const now = this.now();
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(((Math.floor(now / windowMs) + 1) * windowMs - now) / 1000)) };
     }
-    this.ips.set(ip, ipCount + 1);
-    if (licence !== null) this.licences.set(licence, licenceCount + 1);
+    ips.hit(ip);
+    if (licence !== null) licences.hit(licence);
     return { ok: true };
   }
 }
