@@ -30,6 +30,26 @@ export interface Config {
   smtpListen?: { host: string; port: number };
   /** Largest inbound message accepted, in bytes. */
   inboundMaxBytes: number;
+  /** Where the same intake also listens as LMTP (for a local MTA such as Postfix or Dovecot); off when unset. */
+  lmtpListen?: { host: string; port: number };
+  /** Optional IMAP polling of a mailbox into the same intake; off unless KEYWARD_IMAP_HOST is set. */
+  imap?: ImapConfig;
+}
+
+/** IMAP polling. `password` is not enumerable, so it never appears when the config is logged or serialised. */
+export interface ImapConfig {
+  host: string;
+  port: number;
+  /** tls: implicit TLS (993); starttls: plain connection upgraded, refused without STARTTLS; none: no TLS at all. */
+  tls: 'tls' | 'starttls' | 'none';
+  user: string;
+  readonly password: string;
+  mailbox: string;
+  pollMs: number;
+  /** Processed messages are moved here; unset: they are only marked \Seen and stay in the mailbox. */
+  moveTo?: string;
+  /** The recipient the polled mail is delivered to in the intake; unset: the support address. */
+  deliverTo?: string;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +116,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const inboundMax = env.KEYWARD_INBOUND_MAX_MB === undefined ? 10 : Number(env.KEYWARD_INBOUND_MAX_MB);
   if (!Number.isInteger(inboundMax) || inboundMax < 1 || inboundMax > 100) problems.push('KEYWARD_INBOUND_MAX_MB must be a whole number of megabytes from 1 to 100 (default 10).');
 
+  let lmtpListen: Config['lmtpListen'];
+  if (env.KEYWARD_LMTP_LISTEN) {
+    const m = /^(?:(.+):)?(\d{1,5})$/.exec(env.KEYWARD_LMTP_LISTEN);
+    if (!m || Number(m[2]) > 65535) problems.push('KEYWARD_LMTP_LISTEN must be a port (2424) or host:port (127.0.0.1:24) where a local MTA hands support mail over by LMTP.');
+    else lmtpListen = { host: m[1] ?? '127.0.0.1', port: Number(m[2]) };
+  }
+  const imap = readImap(env, problems);
+
   const loginRate = env.KEYWARD_LOGIN_RATE_LIMIT === undefined ? null : intInRange(env.KEYWARD_LOGIN_RATE_LIMIT, 1, 100000);
   if (env.KEYWARD_LOGIN_RATE_LIMIT !== undefined && loginRate === null) problems.push('KEYWARD_LOGIN_RATE_LIMIT must be a whole number of attempts per minute per IP address, e.g. 10.');
 
@@ -120,8 +148,41 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     loginRatePerMinute: loginRate ?? 10,
     smtpListen,
     inboundMaxBytes: inboundMax * 1024 * 1024,
+    lmtpListen,
+    imap,
     ...overrides,
   };
+}
+
+function readImap(env: Env, problems: string[]): ImapConfig | undefined {
+  const host = env.KEYWARD_IMAP_HOST?.trim();
+  if (!host) {
+    if (env.KEYWARD_IMAP_USER || env.KEYWARD_IMAP_PASSWORD) problems.push('KEYWARD_IMAP_USER/KEYWARD_IMAP_PASSWORD are set but KEYWARD_IMAP_HOST is not; set the IMAP server (e.g. imap.example.com) or remove them.');
+    return undefined;
+  }
+  const before = problems.length;
+  const tls = (env.KEYWARD_IMAP_TLS ?? 'tls').toLowerCase();
+  if (tls !== 'tls' && tls !== 'starttls' && tls !== 'none') problems.push('KEYWARD_IMAP_TLS must be tls (port 993), starttls (port 143, upgraded) or none (only for a server on this machine).');
+  const port = env.KEYWARD_IMAP_PORT === undefined ? (tls === 'tls' ? 993 : 143) : intInRange(env.KEYWARD_IMAP_PORT, 1, 65535);
+  if (port === null) problems.push('KEYWARD_IMAP_PORT must be a port number, e.g. 993.');
+  const user = env.KEYWARD_IMAP_USER ?? '';
+  const password = env.KEYWARD_IMAP_PASSWORD ?? '';
+  if (!user || !password) problems.push('KEYWARD_IMAP_USER and KEYWARD_IMAP_PASSWORD must both be set when KEYWARD_IMAP_HOST is (the mailbox account to poll).');
+  const seconds = env.KEYWARD_IMAP_POLL_SECONDS === undefined ? 60 : intInRange(env.KEYWARD_IMAP_POLL_SECONDS, 10, 86400);
+  if (seconds === null) problems.push('KEYWARD_IMAP_POLL_SECONDS must be a whole number of seconds from 10 to 86400 (default 60).');
+  const mailbox = env.KEYWARD_IMAP_MAILBOX?.trim() || 'INBOX';
+  const moveTo = env.KEYWARD_IMAP_MOVE_TO?.trim() || undefined;
+  if (moveTo && moveTo === mailbox) problems.push('KEYWARD_IMAP_MOVE_TO must be a different mailbox than KEYWARD_IMAP_MAILBOX (or unset to only mark messages as read).');
+  const deliverTo = env.KEYWARD_IMAP_DELIVER_TO?.trim().toLowerCase() || undefined;
+  if (deliverTo && !/^[^\s@<>]+@[^\s@<>]+$/.test(deliverTo)) problems.push('KEYWARD_IMAP_DELIVER_TO must be an address such as support@example.com (or unset for the support address).');
+  if (problems.length > before) return undefined;
+  const cfg: Omit<ImapConfig, 'password'> = { host, port: port!, tls: tls as ImapConfig['tls'], user, mailbox, pollMs: seconds! * 1000, ...(moveTo ? { moveTo } : {}), ...(deliverTo ? { deliverTo } : {}) };
+  return withImapPassword(cfg, password);
+}
+
+/** Attaches the IMAP password as a non-enumerable property: JSON, pino and util.inspect leave it out. */
+export function withImapPassword(cfg: Omit<ImapConfig, 'password'>, password: string): ImapConfig {
+  return Object.defineProperty({ ...cfg }, 'password', { value: password, enumerable: false }) as ImapConfig;
 }
 
 function intInRange(s: string, min: number, max: number): number | null {

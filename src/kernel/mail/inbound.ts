@@ -3,14 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../jobs/queue.js';
 
 /**
- * The built-in SMTP/LMTP listener. Modules route recipients to handlers (support@ → helpdesk,
+ * The built-in SMTP/LMTP listener (one or more: e.g. SMTP for the world and LMTP for a local MTA). Modules route recipients to handlers (support@ → helpdesk,
  * bounces+…@ → newsletter); unknown recipients are refused at RCPT TO, and messages over the size limit
  * are refused with a clear 552 before they are stored. A handler that throws makes the server answer with
  * a temporary failure (451), so the sending server keeps the message and retries: nothing is lost.
  */
 export interface InboundMessage {
   raw: Buffer;
-  mailFrom: string;
+  /** The envelope sender ('' for a bounce's null sender); null when unknown (IMAP has no envelope). */
+  mailFrom: string | null;
   rcptTo: string[];
   remoteAddress: string;
 }
@@ -19,7 +20,7 @@ export type InboundHandler = (msg: InboundMessage, recipient: string) => Promise
 
 export class InboundMail {
   private readonly routes: Array<{ name: string; match: (rcpt: string) => boolean; handler: InboundHandler }> = [];
-  private server: SMTPServer | null = null;
+  private servers: SMTPServer[] = [];
 
   constructor(private readonly log: Logger, readonly maxBytes = 10 * 1024 * 1024) {}
 
@@ -74,17 +75,19 @@ export class InboundMail {
         });
       },
     };
-    this.server = new SMTPServer(options);
+    const server = new SMTPServer(options);
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => resolve());
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
     });
-    return (this.server.server.address() as AddressInfo).port;
+    this.servers.push(server);
+    return (server.server.address() as AddressInfo).port;
   }
 
+  /** Stops every listener (SMTP and LMTP). */
   async close(): Promise<void> {
-    if (!this.server) return;
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server = null;
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   }
 }

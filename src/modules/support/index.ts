@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
+import { pollImap, type ImapPollResult } from '../../kernel/mail/imap.js';
 import { registerAccountTicketPages } from './account-tickets.pages.js';
 import { registerAdminContentPages } from './admin-content.pages.js';
 import { registerAdminTicketActions } from './admin-ticket-actions.js';
@@ -36,9 +37,12 @@ export interface SupportModule {
   registerInbound(): Promise<void>;
   /** Re-reads the support address after the settings change. */
   refreshAddress(): Promise<void>;
+  /** One IMAP poll (KEYWARD_IMAP_*) into the intake; null when IMAP polling is not configured. */
+  pollMailbox(): Promise<ImapPollResult | null>;
 }
 
 export const SUPPORT_RETENTION_JOB = 'support.retention';
+export const SUPPORT_IMAP_JOB = 'support.imap-poll';
 
 export function createSupportModule(k: Kernel): SupportModule {
   const tickets = new TicketService(k);
@@ -57,8 +61,20 @@ export function createSupportModule(k: Kernel): SupportModule {
 
   k.jobs.every(SUPPORT_RETENTION_JOB, DAY_MS, async () => { await applySupportRetention(k); await refreshAddress(); });
 
+  // IMAP polling feeds the very same entry as the SMTP/LMTP listener: k.inbound.deliver → intake.receive.
+  const pollMailbox = async (): Promise<ImapPollResult | null> => {
+    const cfg = k.config.imap;
+    if (!cfg) return null;
+    await refreshAddress();
+    const to = cfg.deliverTo ?? address;
+    // A recipient nobody handles would be marked \Seen yet filed nowhere: refuse before touching the mailbox.
+    if (!k.inbound.handlerFor(to)) throw new Error(`IMAP polling: no intake handles ${to}; set KEYWARD_IMAP_DELIVER_TO to the support address.`);
+    return pollImap(cfg, to, { log: k.log, maxBytes: k.inbound.maxBytes, deliver: (msg) => k.inbound.deliver(msg) });
+  };
+  if (k.config.imap) k.jobs.every(SUPPORT_IMAP_JOB, k.config.imap.pollMs, async () => { await pollMailbox(); });
+
   return {
-    tickets, intake, portal, kb, forum, refreshAddress,
+    tickets, intake, portal, kb, forum, refreshAddress, pollMailbox,
     async registerPages(app) {
       await app.register(async (scope) => {
         await registerMultipart(scope, k);
