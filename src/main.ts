@@ -33,6 +33,10 @@ export async function serve(config: Config): Promise<() => Promise<void>> {
     const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host);
     k.log.info({ port }, 'SMTP intake listening');
   }
+  if (config.lmtpListen && config.role !== 'web') {
+    const port = await k.inbound.listen(config.lmtpListen.port, config.lmtpListen.host, { lmtp: true });
+    k.log.info({ port }, 'LMTP intake listening');
+  }
   const link = await accounts.staff.firstRunLink();
   const where = config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
   process.stdout.write(`\nKeyward is running at ${config.publicUrl} (${where}).\n`);

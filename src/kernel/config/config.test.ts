@@ -31,3 +31,10 @@ test('every bad value is reported at once, each with how to fix it', () => {
     assert.match(err.message, /DATABASE_URL must start with postgres:\/\//);
   }
 });
+
+test('KEYWARD_LMTP_LISTEN: a port or host:port for the LMTP intake, off when unset', () => {
+  assert.equal(loadConfig({}).lmtpListen, undefined);
+  assert.deepEqual(loadConfig({ KEYWARD_LMTP_LISTEN: '2424' }).lmtpListen, { host: '127.0.0.1', port: 2424 });
+  assert.deepEqual(loadConfig({ KEYWARD_LMTP_LISTEN: '0.0.0.0:24' }).lmtpListen, { host: '0.0.0.0', port: 24 });
+  assert.throws(() => loadConfig({ KEYWARD_LMTP_LISTEN: 'lmtp' }), /KEYWARD_LMTP_LISTEN must be a port/);
+});

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { SmtpPeer, type ReceivedMail } from '../../kernel/testing/smtp.js';
 import { verifyMessageId } from './mail/signed-ids.js';
+import nodemailer from 'nodemailer';
 import { buildStaff, messagesOf, signIn, smtpSend, ticketRows } from './testing.js';
 
 /**
@@ -260,5 +261,29 @@ describe('size limits', () => {
       await deliverOutbox();
       assert.match(mailTo('files@example.com')[0]!.text, /crash\.dmp[\s\S]*link/);
     } finally { await t.k.settings.set('support.settings', {}); }
+  });
+});
+
+describe('LMTP (KEYWARD_LMTP_LISTEN)', () => {
+  test('a local MTA hands a message over by LMTP: the same intake files it; an unknown recipient is refused alone', async () => {
+    const lmtpPort = await t.k.inbound.listen(0, '127.0.0.1', { lmtp: true });
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: lmtpPort, lmtp: true, secure: false, ignoreTLS: true });
+    try {
+      const info = await transport.sendMail({
+        envelope: { from: 'lena@example.com', to: [SUPPORT, 'nobody@localhost'] },
+        from: 'Lena <lena@example.com>', to: SUPPORT, subject: 'Via LMTP', messageId: '<lmtp-1@example.com>', text: 'Handed over by Postfix.',
+      });
+      assert.deepEqual(info.accepted, [SUPPORT]);
+      assert.deepEqual(info.rejected, ['nobody@localhost'], 'per-recipient answers, as LMTP requires');
+      const tk = (await ticketRows(t)).find((x) => x.subject === 'Via LMTP')!;
+      assert.ok(tk);
+      assert.equal((await messagesOf(t, tk.number))[0]!.body_text, 'Handed over by Postfix.');
+      const row = await t.k.db.selectFrom('support_inbound').select(['envelope_from', 'disposition']).where('dedupe_key', '=', 'lmtp-1@example.com').executeTakeFirstOrThrow();
+      assert.deepEqual(row, { envelope_from: 'lena@example.com', disposition: 'new_ticket' });
+      // An SMTP greeting is refused on the LMTP port: it speaks LMTP only.
+      const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: lmtpPort, secure: false, ignoreTLS: true });
+      await assert.rejects(smtp.sendMail({ from: 'x@example.com', to: SUPPORT, subject: 'x', text: 'x' }));
+      smtp.close();
+    } finally { transport.close(); }
   });
 });
