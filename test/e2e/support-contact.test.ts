@@ -53,6 +53,8 @@ test('contact form → ticket → staff reply → the email the customer receive
   assert.ok(reply, 'the customer received the staff reply by email');
   assert.match(reply!.subject, new RegExp(`#${ticket.number}`));
   assert.ok(reply!.headers['message-id'], 'with a Message-ID to thread on');
+  assert.equal(reply!.headers['in-reply-to'], ack!.headers['message-id'], 'threaded under the acknowledgement in the customer\'s mail program');
+  assert.match(reply!.headers.references ?? '', new RegExp(ack!.headers['message-id']!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   await ctx.close();
   await staff.close();
 });

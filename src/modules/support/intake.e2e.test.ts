@@ -287,3 +287,66 @@ describe('LMTP (KEYWARD_LMTP_LISTEN)', () => {
     } finally { transport.close(); }
   });
 });
+
+describe('threading of everything we send (domain notes §7)', () => {
+  test('a web-form ticket: the first staff reply threads under the acknowledgement, the next under the previous mail, and the customer\'s email answer joins it', async () => {
+    const { TestBrowser } = await import('../../kernel/testing/http.js');
+    const { postMultipart } = await import('./testing.js');
+    const visitor = new TestBrowser(t.app);
+    await visitor.get('/support/contact');
+    t.clock.advance(30_000);
+    const sent = await postMultipart(visitor, '/support/contact', { website: '', email: 'wendy@example.com', name: 'Wendy Web', subject: 'Export is empty', message: 'The CSV export has no rows.' });
+    assert.equal(sent.statusCode, 200, sent.body);
+    const tk = (await ticketRows(t)).find((x) => x.subject === 'Export is empty')!;
+    assert.equal(tk.channel, 'web');
+    await deliverOutbox();
+    const ack = mailTo('wendy@example.com')[0]!;
+    assert.equal(ack.headers['auto-submitted'], 'auto-replied');
+    assert.equal(ack.headers['in-reply-to'], undefined, 'a web message has no Message-ID to answer');
+
+    const staff = await signIn(t, 'staff', 'sam@vendor.example');
+    await staff.get(`/admin/tickets/${tk.number}`);
+    t.clock.advance(60_000);
+    assert.equal((await staff.post(`/admin/tickets/${tk.number}/reply`, { text: 'Which date range did you choose?' })).statusCode, 303);
+    await deliverOutbox();
+    const first = mailTo('wendy@example.com').find((m) => m.text.includes('Which date range'))!;
+    assert.equal(first.headers['in-reply-to'], ack.headers['message-id'], 'the first reply answers the acknowledgement');
+    assert.equal(first.headers.references, ack.headers['message-id']);
+
+    await staff.get(`/admin/tickets/${tk.number}`);
+    t.clock.advance(60_000);
+    assert.equal((await staff.post(`/admin/tickets/${tk.number}/reply`, { text: 'Also, which version are you on?' })).statusCode, 303);
+    await deliverOutbox();
+    const second = mailTo('wendy@example.com').find((m) => m.text.includes('which version'))!;
+    assert.equal(second.headers['in-reply-to'], first.headers['message-id']);
+    assert.equal(second.headers.references, `${ack.headers['message-id']} ${first.headers['message-id']}`);
+
+    // Wendy answers from her mail program: threaded by the headers into her ticket; our next reply answers her mail.
+    t.clock.advance(60_000);
+    await smtpSend(port, { from: 'wendy@example.com', to: SUPPORT, subject: `Re: ${second.subject}`, messageId: '<wendy-1@example.com>', inReplyTo: second.headers['message-id'], references: [ack.headers['message-id']!, first.headers['message-id']!, second.headers['message-id']!], text: 'Last month, version 4.2.' });
+    const msgs = await messagesOf(t, tk.number);
+    assert.equal(msgs.at(-1)!.body_text, 'Last month, version 4.2.');
+    await staff.get(`/admin/tickets/${tk.number}`);
+    t.clock.advance(60_000);
+    await staff.post(`/admin/tickets/${tk.number}/reply`, { text: 'Fixed in 4.3.' });
+    await deliverOutbox();
+    const third = mailTo('wendy@example.com').find((m) => m.text.includes('Fixed in 4.3'))!;
+    assert.equal(third.headers['in-reply-to'], '<wendy-1@example.com>', 'In-Reply-To the last customer message');
+    assert.equal(third.headers.references, [ack, first, second].map((m) => m.headers['message-id']).concat('<wendy-1@example.com>').join(' '));
+  });
+
+  test('an email ticket: References keep the customer\'s first message and our acknowledgement', async () => {
+    await smtpSend(port, { from: 'xavi@example.com', to: SUPPORT, subject: 'Threading check', messageId: '<xavi-1@example.com>', text: 'Hello.' });
+    const tk = (await ticketRows(t)).find((x) => x.subject === 'Threading check')!;
+    await deliverOutbox();
+    const ack = mailTo('xavi@example.com')[0]!;
+    const staff = await signIn(t, 'staff', 'sam@vendor.example');
+    await staff.get(`/admin/tickets/${tk.number}`);
+    t.clock.advance(60_000);
+    await staff.post(`/admin/tickets/${tk.number}/reply`, { text: 'Hello to you.' });
+    await deliverOutbox();
+    const reply = mailTo('xavi@example.com').find((m) => m.text.includes('Hello to you'))!;
+    assert.equal(reply.headers['in-reply-to'], '<xavi-1@example.com>');
+    assert.equal(reply.headers.references, `<xavi-1@example.com> ${ack.headers['message-id']}`);
+  });
+});

@@ -63,7 +63,7 @@ export async function sendReply(k: Kernel, trx: Db, e: SupportEnv, ticket: Ticke
       paragraphs: [reply.text, ...(links.length ? [`Files:\n${links.join('\n')}`] : []), 'Reply to this email to answer; please keep the ticket number in the subject.', marker(k, ticket)],
       reason: `You are receiving this because you asked ${e.brand.name} for support.`, senderAddress: e.brand.address,
     }));
-    const threading: Record<string, string> = ids.lastCustomer ? { 'In-Reply-To': `<${ids.lastCustomer}>`, References: formatIds(trimReferences(ids.all)) } : {};
+    const threading: Record<string, string> = ids.inReplyTo ? { 'In-Reply-To': `<${ids.inReplyTo}>`, References: formatIds(trimReferences(ids.all)) } : {};
     await k.mail.send({
       to: p.email, from: e.from, subject: `[#${ticket.number}] ${ticket.subject}`, ...body, category: 'support', messageId: `<${messageId}>`,
       headers: { 'Reply-To': e.settings.address, 'X-Loop': e.settings.address, ...threading },
@@ -109,6 +109,8 @@ export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, tic
       ...(inReplyTo ? { 'In-Reply-To': `<${inReplyTo}>`, References: `<${inReplyTo}>` } : {}),
     },
   }, trx);
+  // Kept so the first staff reply threads under it, also for a ticket opened on the web (no customer Message-ID).
+  await trx.updateTable('support_tickets').set({ ack_message_id: messageId }).where('id', '=', ticket.id).execute();
   return true;
 }
 

@@ -24,7 +24,7 @@ export async function anonymiseTicket(k: Kernel, trx: Db, ticketId: string): Pro
     const key = r.dedupe_key.startsWith('sha256:') ? r.dedupe_key : `sha256:${sha256Hex(r.dedupe_key)}`;
     await trx.updateTable('support_inbound').set({ raw_path: null, envelope_from: null, dedupe_key: key }).where('id', '=', r.id).execute();
   }
-  await trx.updateTable('support_tickets').set({ subject: REMOVED, anonymised_at: k.clock.now() }).where('id', '=', ticketId).execute();
+  await trx.updateTable('support_tickets').set({ subject: REMOVED, ack_message_id: null, anonymised_at: k.clock.now() }).where('id', '=', ticketId).execute();
   return [...files.map((f) => f.stored_path), ...raws.flatMap((r) => (r.raw_path ? [r.raw_path] : []))];
 }
 

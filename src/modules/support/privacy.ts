@@ -46,6 +46,7 @@ export const supportPrivacy: PrivacyDeclarations = {
     ticketField('support_messages', 'author_name', { category: 'user.name', label: 'Name (on your messages, if your email carried one)' }),
     ticketField('support_messages', 'body_text', { category: 'user.content.private', label: 'What you wrote to us, and our replies' }),
     ticketField('support_messages', 'body_html', { category: 'user.content.private', label: 'What you wrote to us (formatted)', portable: false }),
+    ticketField('support_tickets', 'ack_message_id', { category: 'user.unique_id', label: 'Email message identifiers (for threading replies)', recipients: [], access: false, portable: false }),
     ticketField('support_messages', 'message_id', { category: 'user.unique_id', label: 'Email message identifiers (for threading replies)', recipients: [], access: false, portable: false }),
     ticketField('support_attachments', 'filename', { category: 'user.content.private', label: 'Files you sent (the name; the file is kept on our server and removed with the request)' }),
     ticketField('support_inbound', 'dedupe_key', { category: 'user.unique_id', label: 'Identifiers of the emails you sent to support (to skip duplicates)', recipients: [], access: false, portable: false, onErasure: 'pseudonymise' }),

@@ -27,6 +27,8 @@ export interface SupportTicketsTable {
   updated_at: number;
   closed_at: number | null;
   anonymised_at: number | null;
+  /** Our signed Message-ID of the automatic acknowledgement (replies thread under it); null when none was sent. */
+  ack_message_id: string | null;
 }
 
 export interface SupportParticipantsTable {

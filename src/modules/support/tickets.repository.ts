@@ -34,7 +34,7 @@ export async function followMerges(db: Db, t: Ticket | undefined): Promise<Ticke
 export async function insertTicket(trx: Db, v: { mailbox: string; subject: string; channel: 'email' | 'web'; status?: TicketStatus; now: number }): Promise<Ticket> {
   const row: Ticket = {
     id: newId(), number: await nextTicketNumber(trx), mailbox: v.mailbox, subject: v.subject, status: v.status ?? 'open', channel: v.channel,
-    assignee_id: null, merged_into_id: null, created_at: v.now, updated_at: v.now, closed_at: null, anonymised_at: null,
+    assignee_id: null, merged_into_id: null, created_at: v.now, updated_at: v.now, closed_at: null, anonymised_at: null, ack_message_id: null,
   };
   await trx.insertInto('support_tickets').values(row).execute();
   return row;
@@ -76,11 +76,21 @@ export function messagesFor(db: Db, ticketId: string, opts: { includeInternal: b
 }
 
 /** The Message-ID of the latest message from a participant (for In-Reply-To), and every stored ID (References). */
-export async function threadIds(db: Db, ticketId: string): Promise<{ lastCustomer: string | null; all: string[] }> {
-  const rows = await db.selectFrom('support_messages').select(['message_id', 'kind']).where('ticket_id', '=', ticketId)
+/**
+ * The Message-IDs of a ticket's mail thread, oldest first: customer mail and staff replies, with the
+ * automatic acknowledgement in its place (right after the first message). `inReplyTo` is the last
+ * customer message (domain notes §7); a ticket opened on the web has none, so it is the last message
+ * we sent (the acknowledgement, or the previous reply) and the customer's mail program still threads.
+ */
+export async function threadIds(db: Db, ticketId: string): Promise<{ lastCustomer: string | null; inReplyTo: string | null; all: string[] }> {
+  const rows = await db.selectFrom('support_messages').select(['message_id', 'kind', 'created_at']).where('ticket_id', '=', ticketId)
     .where('message_id', 'is not', null).where('kind', 'in', ['customer', 'staff'] as MessageKind[]).orderBy('created_at').orderBy('id').execute();
+  const t = await db.selectFrom('support_tickets').select(['ack_message_id', 'created_at']).where('id', '=', ticketId).executeTakeFirst();
+  const all = rows.map((r) => r.message_id!);
+  if (t?.ack_message_id) all.splice(rows.filter((r) => r.created_at <= t.created_at).length, 0, t.ack_message_id);
   const customer = rows.filter((r) => r.kind === 'customer');
-  return { lastCustomer: customer[customer.length - 1]?.message_id ?? null, all: rows.map((r) => r.message_id!) };
+  const lastCustomer = customer[customer.length - 1]?.message_id ?? null;
+  return { lastCustomer, inReplyTo: lastCustomer ?? all[all.length - 1] ?? null, all };
 }
 
 export function attachmentsFor(db: Db, ticketId: string) {
