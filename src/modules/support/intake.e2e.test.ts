@@ -200,6 +200,23 @@ describe('loop and bounce protection', () => {
     assert.equal((await ticketRows(t)).filter((x) => x.subject.startsWith('Thank you for your email')).length, limit, 'every message is still kept');
   });
 
+  test('the per-sender limit is a window: after it has passed, that sender is acknowledged again (once)', async () => {
+    const before = mailTo('robot@example.com').length;
+    await smtpSend(port, { from: 'robot@example.com', to: SUPPORT, subject: 'Still inside the window', text: 'Hi again.' });
+    await deliverOutbox();
+    assert.equal(mailTo('robot@example.com').length, before, 'still limited');
+    t.clock.advance(6 * 3600_000 + 60_000); // the default window is 6 hours
+    await smtpSend(port, { from: 'robot@example.com', to: SUPPORT, subject: 'A new day', text: 'Hello after the window.' });
+    await deliverOutbox();
+    const after = mailTo('robot@example.com');
+    assert.equal(after.length, before + 1);
+    assert.match(after.at(-1)!.subject, /Received: A new day$/);
+    // Other senders were never affected by the robot's limit.
+    await smtpSend(port, { from: 'human@example.com', to: SUPPORT, subject: 'Human', text: 'Hello.' });
+    await deliverOutbox();
+    assert.equal(mailTo('human@example.com').length, 1);
+  });
+
   test('mail from a list or from our own address is filed but never answered', async () => {
     const before = peer.received.length;
     await smtpSend(port, { from: 'news@lists.example', to: SUPPORT, subject: 'Weekly digest', headers: { 'List-Id': '<digest.lists.example>' }, text: 'News.' });
@@ -261,6 +278,23 @@ describe('size limits', () => {
       await deliverOutbox();
       assert.match(mailTo('files@example.com')[0]!.text, /crash\.dmp[\s\S]*link/);
     } finally { await t.k.settings.set('support.settings', {}); }
+  });
+});
+
+describe('known customers', () => {
+  test('mail from a customer\'s account address is linked to the account (no support-user record) and shows in My account', async () => {
+    const { buildCustomer } = await import('./testing.js');
+    const customerId = await buildCustomer(t, 'kim@example.com', 'Kim Known');
+    await smtpSend(port, { from: 'Kim K. <KIM@example.com>', to: SUPPORT, subject: 'Renewal question', text: 'When does my licence renew?' });
+    const tk = (await ticketRows(t)).find((x) => x.subject === 'Renewal question')!;
+    const p = await t.k.db.selectFrom('support_participants').selectAll().where('ticket_id', '=', tk.id).executeTakeFirstOrThrow();
+    assert.equal(p.customer_id, customerId);
+    assert.equal(p.support_user_id, null);
+    assert.equal((await t.k.db.selectFrom('support_users').select('id').where('email', '=', 'kim@example.com').execute()).length, 0, 'nothing extra is kept about a known customer');
+    const kim = await signIn(t, 'customer', 'kim@example.com');
+    const list = await kim.get('/account/tickets');
+    assert.match(list.body, /Renewal question/);
+    assert.doesNotMatch(list.body, /Printer queue stuck/, 'only their own requests');
   });
 });
 
