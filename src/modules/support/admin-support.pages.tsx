@@ -75,11 +75,22 @@ export function registerAdminSupportPages(app: FastifyInstance, k: Kernel, onSet
   app.get('/admin/tickets/mailbox', { preHandler: STAFF }, async (request, reply) => {
     const rows = await k.db.selectFrom('support_inbound').selectAll().orderBy('received_at', 'desc').limit(200).execute();
     const numbers = new Map((await k.db.selectFrom('support_tickets').select(['id', 'number']).where('id', 'in', [...new Set(rows.map((r) => r.ticket_id).filter((x): x is string => !!x)), '-']).execute()).map((t) => [t.id, t.number]));
+    const imap = k.config.imap;
+    // The IMAP poll's last run, so a wrong password or an unreachable server shows here (never the password).
+    const lastPoll = imap ? await k.db.selectFrom('jobs').select(['status', 'last_error', 'finished_at', 'created_at']).where('name', '=', 'support.imap-poll').orderBy('created_at', 'desc').limit(1).executeTakeFirst() : undefined;
     return page(k.settings, request, reply, { title: 'Support mailbox', variant: 'admin' }, (
       <>
         <h1>Support mailbox</h1>
         <Tabs items={ADMIN_TABS} current="/admin/tickets/mailbox" />
         <p class="muted">Every message that reached the support address, newest first. Bounces are never answered; messages that could not be filed are kept here with their original.</p>
+        <ul class="muted" id="mail-intake">
+          <li>SMTP listener: {k.config.smtpListen ? `${k.config.smtpListen.host}:${k.config.smtpListen.port}` : 'off (KEYWARD_SMTP_LISTEN)'}</li>
+          <li>LMTP listener: {k.config.lmtpListen ? `${k.config.lmtpListen.host}:${k.config.lmtpListen.port}` : 'off (KEYWARD_LMTP_LISTEN)'}</li>
+          <li>IMAP polling: {imap ? `${imap.user} at ${imap.host}:${imap.port}, mailbox ${imap.mailbox}, every ${Math.round(imap.pollMs / 1000)} s` : 'off (KEYWARD_IMAP_HOST)'}
+            {imap ? (lastPoll ? (lastPoll.status !== 'done' && lastPoll.last_error
+              ? <> — <span class="badge bad">last poll failed</span> {lastPoll.last_error.slice(0, 200)}</>
+              : <> — last poll {lastPoll.finished_at ? fmtTime(lastPoll.finished_at) : 'running'}</>) : ' — not polled yet') : null}</li>
+        </ul>
         <div class="table-wrap"><table>
           <thead><tr><th>Received</th><th>Kind</th><th>What happened</th><th>Ticket</th><th>Size</th><th>Original</th></tr></thead>
           <tbody>{rows.map((r) => {

@@ -6,7 +6,7 @@ import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { skipWithoutDovecot, startDovecot, type DovecotServer } from '../../kernel/testing/dovecot.js';
 import { withImapPassword, type ImapConfig } from '../../kernel/config/config.js';
 import type { Logger } from '../../kernel/jobs/queue.js';
-import { messagesOf, ticketRows } from './testing.js';
+import { buildStaff, messagesOf, signIn, ticketRows } from './testing.js';
 
 /**
  * IMAP polling against a real Dovecot started by the test itself (its own config, maildir and port on
@@ -170,6 +170,13 @@ describe('IMAP polling into the helpdesk (real Dovecot)', { skip: skipWithoutDov
       assert.match(job.last_error ?? '', /refused the user name or password/);
       for (const text of [...lines, job.last_error ?? '', JSON.stringify(bad.config), util.inspect(bad.config, { depth: 5 })]) assert.ok(!text.includes(wrong), text);
       assert.equal(bad.config.imap!.password, wrong, 'the password is still there for the client');
+      // Staff see in the admin that polling fails, and why; never the password.
+      await buildStaff(bad, 'sam@vendor.example');
+      const page = await (await signIn(bad, 'staff', 'sam@vendor.example')).get('/admin/tickets/mailbox');
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /IMAP polling: helpdesk at 127\.0\.0\.1:\d+, mailbox INBOX, every 60 s/);
+      assert.match(page.body, /last poll failed<\/span> IMAP 127\.0\.0\.1:\d+: the server refused the user name or password/);
+      assert.ok(!page.body.includes(wrong));
       assert.deepEqual((await flagsByMessageId()).get('<imap-fay-1@example.com>'), []);
       assert.equal((await ticketRows(bad)).length, 0);
     } finally { await bad.close(); await emptyInbox(); }
