@@ -21,6 +21,14 @@ export interface DovecotServer {
   stop(): Promise<void>;
 }
 
+function groupName(gid: number): string {
+  try {
+    const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[2] === String(gid));
+    if (line) return line.split(':')[0]!;
+  } catch { /* fall back to the user name */ }
+  return os.userInfo().username;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -70,7 +78,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 default_internal_user = ${root ? 'dovecot' : me}
-default_internal_group = ${root ? 'dovecot' : os.userInfo().username}
+default_internal_group = ${root ? 'dovecot' : groupName(process.getgid!())}
 default_login_user = ${root ? 'dovenull' : me}
 first_valid_uid = ${Math.min(mailUid, 500)}
 first_valid_gid = ${Math.min(mailGid, 500)}
