@@ -121,6 +121,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   await app.register(async (pages) => {
     accounts.registerPages(pages, { afterSetup: async ({ demo }) => { if (demo) await loadDemoCatalogue(k.db, k.clock.now()); } });
     orders.registerPages(pages, accounts.accounts);
+    licensing.registerAccountPages(pages);
     registerCatalogAdminPages(pages, k, catalog);
     registerBillingAdminPages(pages, k);
     registerAdminPages(pages, k);

@@ -13,6 +13,7 @@ import { registerAccountsApi } from './accounts.routes.js';
 
 export { accountsPrivacy } from './privacy.js';
 export { requireCustomer, requireStaff, startSession } from './auth.hooks.js';
+export { AccountNav, ACCOUNT_LINKS } from './account-nav.js';
 export { normaliseEmail } from './accounts.service.js';
 export type { StaffRole, SubjectKind } from './accounts.tables.js';
 export * as accountsRepository from './accounts.repository.js';
