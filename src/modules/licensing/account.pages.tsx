@@ -121,15 +121,15 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
       <h3>Computers using this licence</h3>
       {problem?.field === 'release' ? <p class="error" role="alert">{problem.message}</p> : null}
       {inUse.length === 0 ? <p class="muted">No computer has used this licence yet.</p> : (
-        <div class="table-wrap"><table class="machines">
+        <div class="table-wrap"><table class="machines stack">
           <thead><tr><th>Computer ID</th><th>Version</th><th class="num">Users in use</th><th>Last seen</th><th>Status</th><th><span class="sr-only">Action</span></th></tr></thead>
           <tbody>{inUse.map((m) => (
             <tr>
-              <td><span class="mono" title={m.computerId}>{m.computerId.slice(0, 12)}…</span></td>
-              <td>{m.version ?? '—'}</td>
-              <td class="num">{m.usersInUse ?? '—'}</td>
-              <td>{when(m.lastSeen)}</td>
-              <td>{MACHINE_STATUS[m.status]}</td>
+              <td data-label="Computer ID"><span class="mono" title={m.computerId}>{m.computerId.slice(0, 12)}…</span></td>
+              <td data-label="Version">{m.version ?? '—'}</td>
+              <td class="num" data-label="Users in use">{m.usersInUse ?? '—'}</td>
+              <td data-label="Last seen">{when(m.lastSeen)}</td>
+              <td data-label="Status">{MACHINE_STATUS[m.status]}</td>
               <td>{m.status === 'blocked' ? null : (
                 <form method="post" action={`/account/licences/${l.id}/release`} class="inline">
                   <Csrf token={csrf} /><input type="hidden" name="computer_id" value={m.computerId} />
