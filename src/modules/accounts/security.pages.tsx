@@ -115,7 +115,7 @@ function DeviceTable(p: { title: string; intro: string; rows: DeviceRow[]; actio
               <td>{r.current && p.button === 'Sign out' ? null : (
                 <form method="post" action={p.action} class="inline">
                   <Csrf token={p.csrf} /><input type="hidden" name="ref" value={r.ref} />
-                  <button type="submit" class="secondary small">{p.button}</button>
+                  <button type="submit" class="secondary small" aria-label={`${p.button}: ${r.device ?? 'unknown browser'}, signed in ${when(r.createdAt)}`}>{p.button}</button>
                 </form>
               )}</td>
             </tr>

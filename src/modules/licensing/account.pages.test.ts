@@ -59,7 +59,7 @@ describe('My account → Licences', () => {
     assert.match(body, /until 31 Jan 2027/);
     assert.match(body, /8\.5\.0/);
     assert.match(body, /8\.6\.0/);
-    assert.match(body, /<td class="num" data-label="Users in use">12<\/td>/);
+    assert.match(body, /<td class="num" data-label="Users in use">12 of 25<\/td>/);
     assert.match(body, new RegExp(computerId('ada-1').slice(0, 12)));
     assert.match(body, new RegExp(`…-${lic.key.slice(-5)}`), 'the key is labelled by its last group');
     assert.ok(!body.includes(lic.key), 'the full key is not on the page until asked for');
@@ -184,6 +184,7 @@ describe('My account → Licences', () => {
     const bad = await ada.post(`/account/licences/${lic.id}/licence-file`, { computer_id: 'xyz' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /class="field has-error"/);
+    assert.match(bad.body, new RegExp(`<div class="error-summary" role="alert">.*href="#f-file-${lic.id}"`, 's'), 'the summary at the top links to the field');
     assert.match(bad.body, /<details class="licence-file" open/);
   });
 

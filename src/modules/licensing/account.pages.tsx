@@ -39,6 +39,12 @@ export function registerLicenceAccountPages(app: FastifyInstance, k: Kernel, ser
       <>
         <h1>Your licences</h1>
         <AccountNav current="/account/licences" />
+        {state.problem ? (
+          <div class="error-summary" role="alert">
+            <p>There is a problem</p>
+            <ul><li><a href={state.problem.field === 'computer_id' ? `#f-file-${state.problem.id}` : `#machines-${state.problem.id}`}>{state.problem.message}</a></li></ul>
+          </div>
+        ) : null}
         {licences.length === 0
           ? <div class="card"><p>You have no licences yet. <a href="/shop">Visit the shop</a>.</p></div>
           : licences.map((l) => <LicenceCard l={l} csrf={request.csrfToken()} limit={releasesPerMonth} state={state} />)}
@@ -98,7 +104,7 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
   const problem = state.problem?.id === l.id ? state.problem : undefined;
   const revealed = state.revealed?.id === l.id ? state.revealed.key : null;
   const inUse = l.machines.filter((m) => m.status !== 'released');
-  const fileId = `file-${l.id}`;
+  const fileId = `f-file-${l.id}`;
   return (
     <section class="card licence" aria-labelledby={`lic-${l.id}`}>
       <h2 id={`lic-${l.id}`}>{l.productName} <span class="mono muted">{l.label}</span> <span class={`badge ${badge}`}>{statusText}</span></h2>
@@ -118,7 +124,7 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
       </dl>
       <p><a href={`/shop/licence/${l.id}`}>Renew, upgrade or add to this licence</a></p>
 
-      <h3>Computers using this licence</h3>
+      <h3 id={`machines-${l.id}`}>Computers using this licence</h3>
       {problem?.field === 'release' ? <p class="error" role="alert">{problem.message}</p> : null}
       {inUse.length === 0 ? <p class="muted">No computer has used this licence yet.</p> : (
         <div class="table-wrap"><table class="machines stack">
@@ -127,7 +133,7 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
             <tr>
               <td data-label="Computer ID"><span class="mono" title={m.computerId}>{m.computerId.slice(0, 12)}…</span></td>
               <td data-label="Version">{m.version ?? '—'}</td>
-              <td class="num" data-label="Users in use">{m.usersInUse ?? '—'}</td>
+              <td class="num" data-label="Users in use">{m.usersInUse === null ? '—' : l.maxUsers === null ? m.usersInUse : `${m.usersInUse} of ${l.maxUsers}`}</td>
               <td data-label="Last seen">{when(m.lastSeen)}</td>
               <td data-label="Status">{MACHINE_STATUS[m.status]}</td>
               <td>{m.status === 'blocked' ? null : (
@@ -140,9 +146,9 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
           ))}</tbody>
         </table></div>
       )}
-      <p class="muted">Release a computer you no longer use to free its seat. {limit === 0
+      {inUse.length === 0 ? null : <p class="muted">Release a computer you no longer use to free its seat. {limit === 0
         ? 'To release a computer, please contact support.'
-        : `You can release ${limit} a month per licence; used this month: ${l.releasesThisMonth}.`}</p>
+        : `You can release ${limit} a month per licence; used this month: ${l.releasesThisMonth}.`}</p>}
 
       <details class="licence-file" open={problem?.field === 'computer_id' ? true : undefined}>
         <summary>Offline licence file for a computer without internet</summary>
