@@ -236,6 +236,20 @@ describe('access control: another customer\'s invoices and devices', () => {
     assert.ok(!pdf.body.includes('Ada') && !pdf.body.includes('Old Street'), 'nothing of Ada\'s invoice on the page');
     assert.ok(!(await bob.get('/account/orders')).body.includes(inv.id));
 
+    // A credit note is a PDF for its owner from the same list, and the same 404 for anyone else.
+    const order = await t.k.db.selectFrom('invoices').select('order_id').where('id', '=', inv.id).executeTakeFirstOrThrow();
+    const { creditNoteNumber } = await t.modules.orders.payments.refund(order.order_id, 1000, 'Goodwill', 'staff-1', 'refund-key-1');
+    const credit = await t.k.db.selectFrom('invoices').select('id').where('number', '=', creditNoteNumber).executeTakeFirstOrThrow();
+    const list = (await ada.get('/account/orders')).body;
+    assert.match(list, new RegExp(`Credit note ${creditNoteNumber}<`));
+    assert.match(list, new RegExp(`href="/account/invoices/${credit.id}/pdf"`));
+    const mine = await ada.get(`/account/invoices/${credit.id}/pdf`);
+    assert.equal(mine.statusCode, 200);
+    assert.equal(mine.rawPayload.subarray(0, 5).toString(), '%PDF-');
+    assert.match(String(mine.headers['content-disposition']), new RegExp(`credit-note-${creditNoteNumber}\\.pdf`));
+    assert.equal((await bob.get(`/account/invoices/${credit.id}/pdf`)).statusCode, 404);
+    assert.equal((await bob.get('/account/invoices/not-an-id/pdf')).statusCode, 404);
+
     const before = await t.k.db.selectFrom('sessions').select('id_hash').where('subject_id', '=', adaId).execute();
     const rememberedBefore = await t.k.db.selectFrom('remember_tokens').select('selector').where('subject_id', '=', adaId).execute();
     for (const ref of adaRefs) {

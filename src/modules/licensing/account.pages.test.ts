@@ -9,7 +9,7 @@ import { verifyEd25519 } from '../../kernel/crypto/signing.js';
 import type { TestBrowser } from '../../kernel/testing/http.js';
 import { buildCustomer, signIn } from '../support/testing.js';
 import { callBody, computerId, harness, seedProduct, type Harness } from './testing.js';
-import { SELF_SERVICE_SETTINGS_KEY } from './index.js';
+import { SELF_SERVICE_SETTINGS_KEY, saveSelfServiceSettings, selfServiceSettings } from './index.js';
 
 let t: TestApp;
 let h: Harness;
@@ -205,6 +205,17 @@ describe('My account → Licences', () => {
     assert.equal(res.statusCode, 303);
     assert.match(String(res.headers.location), /^\/account\/login\?next=/);
   });
+});
+
+test('saving the setting validates it with a message naming the field', async () => {
+  for (const bad of [-1, 101, 2.5, 'three', null, undefined, '1e2']) {
+    await assert.rejects(saveSelfServiceSettings(t.k.settings, { releasesPerMonth: bad }, null), (e: { code?: string; field?: string; message: string }) =>
+      e.code === 'BAD_REQUEST' && e.field === 'releasesPerMonth' && /whole number from 0 to 100/.test(e.message));
+  }
+  assert.deepEqual(await saveSelfServiceSettings(t.k.settings, { releasesPerMonth: ' 5 ' }, null), { releasesPerMonth: 5 });
+  assert.deepEqual(await selfServiceSettings(t.k.settings), { releasesPerMonth: 5 });
+  await t.k.settings.delete(SELF_SERVICE_SETTINGS_KEY);
+  assert.deepEqual(await selfServiceSettings(t.k.settings), { releasesPerMonth: 3 });
 });
 
 describe('access control: another customer\'s licence by changing an id', () => {

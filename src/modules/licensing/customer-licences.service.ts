@@ -10,6 +10,7 @@ import type { Db } from '../../kernel/db/database.js';
 import { newId, randomToken } from '../../kernel/crypto/tokens.js';
 import { lockForUpdate } from '../../kernel/db/dialect.js';
 import type { Settings } from '../../kernel/settings/settings.js';
+import { badRequest } from '../../kernel/http/errors.js';
 import { formatLicenceKey, normaliseLicenceKey } from './validation/keys.js';
 import { listMachines, releaseMachine } from './machines.repository.js';
 import { InvalidComputerId, LicenceFileRefused, LicenceNotFound, MachineNotFound, ReleaseLimitReached } from './licensing.errors.js';
@@ -30,6 +31,18 @@ export async function selfServiceSettings(settings: Settings, db?: Db): Promise<
   const stored = await settings.get<Partial<Record<keyof SelfServiceSettings, unknown>>>(SELF_SERVICE_SETTINGS_KEY, {}, db);
   const v = stored.releasesPerMonth;
   return { releasesPerMonth: typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 100 ? v : SELF_SERVICE_DEFAULTS.releasesPerMonth };
+}
+
+/** For the admin settings page: validates and stores the setting, or throws BAD_REQUEST naming the field. */
+export async function saveSelfServiceSettings(settings: Settings, input: { releasesPerMonth?: unknown }, by: string | null): Promise<SelfServiceSettings> {
+  const raw = input.releasesPerMonth;
+  const n = typeof raw === 'string' && /^\d{1,3}$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100) {
+    throw badRequest('Machines a customer may release per licence per month must be a whole number from 0 to 100 (0: only staff release machines).', 'releasesPerMonth');
+  }
+  const value = { releasesPerMonth: n };
+  await settings.set(SELF_SERVICE_SETTINGS_KEY, value, by);
+  return value;
 }
 
 export interface CustomerMachine {

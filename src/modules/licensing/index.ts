@@ -30,7 +30,7 @@ export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
 export type { AbuseSignals } from './abuse.service.js';
 export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
 export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
-export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
+export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, saveSelfServiceSettings, selfServiceSettings, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
 
 export interface LicensingModule {
   licences: LicencesService;
