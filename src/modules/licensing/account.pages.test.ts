@@ -143,6 +143,22 @@ describe('My account → Licences', () => {
     }
   });
 
+  test('two releases at once with one left: exactly one succeeds (the licence row is locked while counting)', async () => {
+    const lic = await licenceFor(adaId);
+    for (const n of [1, 2, 3]) assert.equal((await h.call(callBody(lic.key, { computerId: computerId(`race-${n}`) }))).status, 200);
+    await t.k.settings.set(SELF_SERVICE_SETTINGS_KEY, { releasesPerMonth: 1 });
+    try {
+      const actor = { customerId: adaId, ip: null };
+      const results = await Promise.allSettled([1, 2, 3].map((n) => t.modules.licensing.customerLicences.releaseMachine(lic.id, computerId(`race-${n}`), actor)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, JSON.stringify(results.map((r) => r.status === 'rejected' ? (r.reason as Error).message : 'ok')));
+      assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.code === 'LIC_RELEASE_LIMIT'));
+      assert.equal((await machines(lic.id)).filter((m) => m.status === 'released').length, 1);
+      assert.equal((await t.k.db.selectFrom('licence_self_releases').selectAll().where('licence_id', '=', lic.id).execute()).length, 1);
+    } finally {
+      await t.k.settings.delete(SELF_SERVICE_SETTINGS_KEY);
+    }
+  });
+
   test('bad release input: malformed or unknown computer ID, already released: clear messages, nothing changed', async () => {
     const lic = await licenceFor(adaId);
     assert.equal((await h.call(callBody(lic.key, { computerId: computerId('bad-1') }))).status, 200);
