@@ -99,7 +99,7 @@ test('sign in with Remember me, close the browser, come back signed in, release 
   const card = p.locator('section.licence', { hasText: 'Mail Server' }).first();
   await card.getByRole('cell', { name: /8\.5\.0/ }).waitFor();
   await shots(p, 'licences');
-  await card.getByRole('button', { name: 'Show key' }).click();
+  await card.getByRole('button', { name: /Show the key/ }).click();
   const key = (await j.t.modules.licensing.licences.view(licenceId)).key;
   await p.locator('code.licence-key', { hasText: key }).waitFor();
   await shots(p, 'licences-key-shown');

@@ -113,7 +113,7 @@ function LicenceCard({ l, csrf, limit, state }: { l: CustomerLicence; csrf: stri
         <dd>
           {revealed
             ? <code class="licence-key">{revealed}</code>
-            : <form method="post" action={`/account/licences/${l.id}/key`} class="inline"><Csrf token={csrf} /><span class="mono">{l.label}</span> <button type="submit" class="link">Show key</button></form>}
+            : <form method="post" action={`/account/licences/${l.id}/key`} class="inline"><Csrf token={csrf} /><span class="mono">{l.label}</span> <button type="submit" class="link" aria-label={`Show the key of licence ${l.label}`}>Show key</button></form>}
         </dd>
         <dt>Users</dt><dd>{l.maxUsers === null ? 'Unlimited' : `Up to ${l.maxUsers}`}</dd>
         <dt>Computers</dt><dd>{l.maxMachines === null ? 'Unlimited' : `Up to ${l.maxMachines}`}</dd>
