@@ -21,7 +21,7 @@ export function registerAccountPages(app: FastifyInstance, k: Kernel, profile: P
       <>
         <h1>My account</h1>
         <AccountNav current="/account" />
-        <div class="grid">
+        <div class="grid account-grid">
           <section class="card">
             <h2>Your details</h2>
             <dl>

@@ -235,6 +235,10 @@ describe('access control: another customer\'s invoices and devices', () => {
     assert.match(pdf.body, /Invoice not found/);
     assert.ok(!pdf.body.includes('Ada') && !pdf.body.includes('Old Street'), 'nothing of Ada\'s invoice on the page');
     assert.ok(!(await bob.get('/account/orders')).body.includes(inv.id));
+    const orderRow = await t.k.db.selectFrom('invoices').select(['order_id', 'order_reference']).where('id', '=', inv.id).executeTakeFirstOrThrow();
+    const peek = await bob.get(`/account/orders/${orderRow.order_id}`);
+    assert.equal(peek.statusCode, 404, 'nor her order');
+    assert.ok(!peek.body.includes(orderRow.order_reference) && !peek.body.includes('Old Street'));
 
     // A credit note is a PDF for its owner from the same list, and the same 404 for anyone else.
     const order = await t.k.db.selectFrom('invoices').select('order_id').where('id', '=', inv.id).executeTakeFirstOrThrow();

@@ -28,7 +28,7 @@ export function registerSecurityPages(app: FastifyInstance, k: Kernel, accounts:
       <>
         <h1>Password and devices</h1>
         <AccountNav current="/account/security" />
-        <div class="grid">
+        <div class="grid account-grid">
           <section class="card">
             <h2>Change password</h2>
             <form method="post" action="/account/password">
