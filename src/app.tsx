@@ -20,6 +20,7 @@ import { enrolCustomerInAdvisories, createNewsletterModule, type NewsletterModul
 import { CatalogService, loadDemoCatalogue, registerCatalogAdminPages } from './modules/catalog/index.js';
 import { registerBillingAdminPages } from './modules/billing/index.js';
 import { createOrdersModule, type LicenceIssuer, type OrdersModule } from './modules/orders/index.js';
+import { COUNTRIES, normaliseCountry, normaliseTaxId } from './modules/orders/index.js';
 import { createSupportModule, type SupportModule } from './modules/support/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
@@ -92,7 +93,10 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   });
 
   // A customer who proves their address is enrolled in security advisories (opt-out service mail).
-  const accounts = createAccountsModule(k, { customerConfirmed: async (id) => { await enrolCustomerInAdvisories(k, id); } });
+  const accounts = createAccountsModule(k, {
+    customerConfirmed: async (id) => { await enrolCustomerInAdvisories(k, id); },
+    addressRules: { countries: COUNTRIES, normaliseCountry, normaliseTaxId },
+  });
 
   // Surface 2: the admin JSON API (staff API key; rate-limited per key and per address).
   await app.register(async (api) => {
@@ -121,6 +125,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   await app.register(async (pages) => {
     accounts.registerPages(pages, { afterSetup: async ({ demo }) => { if (demo) await loadDemoCatalogue(k.db, k.clock.now()); } });
     orders.registerPages(pages, accounts.accounts);
+    licensing.registerAccountPages(pages);
     registerCatalogAdminPages(pages, k, catalog);
     registerBillingAdminPages(pages, k);
     registerAdminPages(pages, k);

@@ -8,6 +8,7 @@ import { consumeAccountToken, issueAccountToken, peekAccountToken } from './acco
 import { endAllSessions, revokeAllRememberTokens } from './sessions.js';
 import { sendAccountMail } from './account-mail.js';
 import * as repo from './accounts.repository.js';
+import type { AddressRules } from './profile.service.js';
 
 const VERIFY_TTL_MS = 48 * 3600_000;
 const RESET_TTL_MS = 30 * 60_000;
@@ -28,6 +29,8 @@ export interface LoginResult { kind: SubjectKind; subjectId: string; totpRequire
 export interface AccountsHooks {
   /** A customer proved their address (confirmation link or password reset): e.g. enrol in security advisories. */
   customerConfirmed?: (customerId: string) => Promise<void>;
+  /** Countries and VAT-number rules for the profile's invoice address (the shop's, so both forms agree). */
+  addressRules?: AddressRules;
 }
 
 export class AccountsService {

@@ -43,6 +43,8 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** "Firefox on Linux": a coarse description from the user agent (device.ts), null when unknown. */
+  device: string | null;
 }
 
 export interface RememberTokensTable {
@@ -53,6 +55,7 @@ export interface RememberTokensTable {
   created_at: number;
   expires_at: number;
   last_used_at: number | null;
+  device: string | null;
 }
 
 export interface AccountTokensTable {

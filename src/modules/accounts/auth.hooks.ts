@@ -8,6 +8,7 @@ import type { SubjectKind, StaffRole } from './accounts.tables.js';
 import { consumeRememberToken, createSession, issueRememberToken, resolveSession, REMEMBER_MS } from './sessions.js';
 import * as repo from './accounts.repository.js';
 import { NotAllowed } from './accounts.errors.js';
+import { describeDevice } from './device.js';
 
 export const SESSION_COOKIE = 'kw_session';
 export const REMEMBER_COOKIE = 'kw_remember';
@@ -24,9 +25,10 @@ async function loadAuth(k: Kernel, kind: SubjectKind, subjectId: string, idHash:
 /** Starts a session and sets its cookie (and, when asked, the persistent Remember-me cookie). */
 export async function startSession(k: Kernel, reply: FastifyReply, kind: SubjectKind, subjectId: string, remember: boolean): Promise<void> {
   const now = k.clock.now();
-  const { token } = await createSession(k.db, kind, subjectId, now);
+  const device = describeDevice(reply.request.headers['user-agent']);
+  const { token } = await createSession(k.db, kind, subjectId, now, device);
   setCookie(reply, k.cookies, SESSION_COOKIE, token);
-  if (remember) setCookie(reply, k.cookies, REMEMBER_COOKIE, await issueRememberToken(k.db, kind, subjectId, now), { maxAge: REMEMBER_MS / 1000 });
+  if (remember) setCookie(reply, k.cookies, REMEMBER_COOKIE, await issueRememberToken(k.db, kind, subjectId, now, device), { maxAge: REMEMBER_MS / 1000 });
 }
 
 /**
@@ -51,7 +53,7 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     if (!request.auth && remember) {
       const r = await consumeRememberToken(k.db, remember, now);
       if (r.ok) {
-        const { token, idHash } = await createSession(k.db, r.kind, r.subjectId, now);
+        const { token, idHash } = await createSession(k.db, r.kind, r.subjectId, now, describeDevice(request.headers['user-agent']));
         request.auth = await loadAuth(k, r.kind, r.subjectId, idHash);
         if (request.auth) {
           setCookie(reply, k.cookies, SESSION_COOKIE, token);

@@ -7,19 +7,36 @@ import { registerAuthPages } from './auth.pages.js';
 import { registerRegistrationPages } from './register.pages.js';
 import { registerSetupPages } from './setup.pages.js';
 import { registerAccountPages } from './account.pages.js';
+import { registerSecurityPages } from './security.pages.js';
+import { ProfileService, type AddressRules } from './profile.service.js';
 import { TooManyKeyFailures, Unauthorized } from './accounts.errors.js';
 import { FixedWindowCounter } from '../../kernel/http/window-counter.js';
 import { registerAccountsApi } from './accounts.routes.js';
 
 export { accountsPrivacy } from './privacy.js';
 export { requireCustomer, requireStaff, startSession } from './auth.hooks.js';
+export { AccountNav, ACCOUNT_LINKS } from './account-nav.js';
 export { normaliseEmail } from './accounts.service.js';
 export type { StaffRole, SubjectKind } from './accounts.tables.js';
 export * as accountsRepository from './accounts.repository.js';
 export { migrations as accountsMigrations } from './migrations/index.js';
 
+export type { AddressRules } from './profile.service.js';
+
+/** Without the shop's rules (tests of this module alone): any two-letter country, tax ids unchecked. */
+const BASIC_ADDRESS_RULES: AddressRules = {
+  countries: {},
+  normaliseCountry: (raw) => {
+    const c = typeof raw === 'string' ? raw.trim().toUpperCase() : '';
+    if (!/^[A-Z]{2}$/.test(c)) throw new Error('Choose your country.');
+    return c;
+  },
+  normaliseTaxId: (_country, raw) => raw.trim() || null,
+};
+
 export interface AccountsModule {
   accounts: AccountsService;
+  profile: ProfileService;
   staff: StaffService;
   /** The pages surface: session hooks, CSRF and the account pages. */
   registerPages(app: FastifyInstance, opts: { afterSetup: (o: { demo: boolean }) => Promise<void> }): void;
@@ -32,16 +49,19 @@ export interface AccountsModule {
 export function createAccountsModule(k: Kernel, hooks: AccountsHooks = {}): AccountsModule {
   const accounts = new AccountsService(k, hooks);
   const staff = new StaffService(k);
+  const profile = new ProfileService(k, hooks.addressRules ?? BASIC_ADDRESS_RULES);
   return {
     accounts,
     staff,
+    profile,
     registerPages(app, opts) {
       installAuthHooks(app, k);
       registerAuthPages(app, k, accounts, staff, 'customer');
       registerAuthPages(app, k, accounts, staff, 'staff');
       registerRegistrationPages(app, k, accounts);
       registerSetupPages(app, k, staff, opts.afterSetup);
-      registerAccountPages(app, k, accounts);
+      registerAccountPages(app, k, profile);
+      registerSecurityPages(app, k, accounts);
     },
     registerApi(app) {
       registerAccountsApi(app);

@@ -42,6 +42,13 @@ export const accountsPrivacy: PrivacyDeclarations = {
       provision: 'contractual', recipients: [], retention: { period: table === 'sessions' ? 'P7D' : 'P30D', from: 'collection', rationale: 'Ends at sign-out or expiry.' },
       onErasure: 'delete', access: true, portable: false, identity: 'customer_id', protection: 'sha256', logging: 'never',
     })),
+    ...(['sessions', 'remember_tokens'] as const).map((table): PersonalField => ({
+      location: { table, column: 'device' }, subjects: ['customer', 'staff'], category: 'user.device',
+      label: table === 'sessions' ? 'Browser and system of a signed-in session (e.g. "Firefox on Linux"), not the full user agent' : 'Browser and system of a remembered device (e.g. "Firefox on Linux"), not the full user agent',
+      purposes: ['authentication'], source: 'data_subject', provision: 'contractual', recipients: [],
+      retention: { period: table === 'sessions' ? 'P7D' : 'P30D', from: 'collection', rationale: 'Shown in the list of your devices so you can sign them out; ends with the session or remembered device.' },
+      onErasure: 'delete', access: true, portable: false, identity: 'customer_id', protection: 'plain', logging: 'never',
+    })),
     {
       location: { table: 'account_tokens', column: 'subject_id' }, subjects: ['customer', 'staff'], category: 'user.unique_id',
       label: 'Pending email-confirmation and password-reset links', purposes: ['authentication'], source: 'data_subject', provision: 'contractual',

@@ -19,12 +19,12 @@ export interface SessionInfo {
   createdAt: number;
 }
 
-export async function createSession(db: Db, kind: SubjectKind, subjectId: string, now: number): Promise<{ token: string; idHash: string }> {
+export async function createSession(db: Db, kind: SubjectKind, subjectId: string, now: number, device: string | null = null): Promise<{ token: string; idHash: string }> {
   const token = randomToken(32);
   const idHash = sha256Hex(token);
   await db.insertInto('sessions').values({
     id_hash: idHash, subject_kind: kind, subject_id: subjectId, created_at: now, last_seen_at: now,
-    expires_at: Math.min(now + SESSION_IDLE_MS[kind], now + SESSION_ABSOLUTE_MS),
+    expires_at: Math.min(now + SESSION_IDLE_MS[kind], now + SESSION_ABSOLUTE_MS), device,
   }).execute();
   return { token, idHash };
 }
@@ -63,12 +63,12 @@ export async function endAllSessions(db: Db, kind: SubjectKind, subjectId: strin
  * the validator. A wrong validator for a known selector means the token was copied and one copy has been
  * used already: every remembered device of that account is revoked.
  */
-export async function issueRememberToken(db: Db, kind: SubjectKind, subjectId: string, now: number): Promise<string> {
+export async function issueRememberToken(db: Db, kind: SubjectKind, subjectId: string, now: number, device: string | null = null): Promise<string> {
   const selector = randomToken(12);
   const validator = randomToken(32);
   await db.insertInto('remember_tokens').values({
     selector, validator_hash: sha256Hex(validator), subject_kind: kind, subject_id: subjectId,
-    created_at: now, expires_at: now + REMEMBER_MS, last_used_at: null,
+    created_at: now, expires_at: now + REMEMBER_MS, last_used_at: null, device,
   }).execute();
   return `${selector}.${validator}`;
 }
@@ -109,4 +109,55 @@ export async function revokeRememberToken(db: Db, cookie: string): Promise<void>
 
 export async function revokeAllRememberTokens(db: Db, kind: SubjectKind, subjectId: string): Promise<void> {
   await db.deleteFrom('remember_tokens').where('subject_kind', '=', kind).where('subject_id', '=', subjectId).execute();
+}
+
+/**
+ * What My account lists as "signed-in sessions" and "remembered devices". Each row is named by a
+ * reference derived from its id (never the id itself: a session's id hash keys its CSRF tokens, and a
+ * remember-me selector is half of the cookie).
+ */
+export interface DeviceRow { ref: string; device: string | null; createdAt: number; lastUsedAt: number | null; expiresAt: number; current: boolean }
+
+export const rowRef = (id: string): string => sha256Hex(`device-ref:${id}`).slice(0, 32);
+
+export async function listSessions(db: Db, kind: SubjectKind, subjectId: string, now: number, currentIdHash: string): Promise<DeviceRow[]> {
+  const rows = await db.selectFrom('sessions').select(['id_hash', 'device', 'created_at', 'last_seen_at', 'expires_at'])
+    .where('subject_kind', '=', kind).where('subject_id', '=', subjectId).where('expires_at', '>', now).execute();
+  return rows.map((r) => ({ ref: rowRef(r.id_hash), device: r.device, createdAt: Number(r.created_at), lastUsedAt: Number(r.last_seen_at), expiresAt: Number(r.expires_at), current: r.id_hash === currentIdHash }))
+    .sort((a, b) => Number(b.current) - Number(a.current) || (b.lastUsedAt ?? 0) - (a.lastUsedAt ?? 0));
+}
+
+export async function listRememberTokens(db: Db, kind: SubjectKind, subjectId: string, now: number, currentCookie: string | undefined): Promise<DeviceRow[]> {
+  const currentSelector = currentCookie?.split('.')[0];
+  const rows = await db.selectFrom('remember_tokens').select(['selector', 'device', 'created_at', 'last_used_at', 'expires_at'])
+    .where('subject_kind', '=', kind).where('subject_id', '=', subjectId).where('expires_at', '>', now).execute();
+  return rows.map((r) => ({ ref: rowRef(r.selector), device: r.device, createdAt: Number(r.created_at), lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at), expiresAt: Number(r.expires_at), current: r.selector === currentSelector }))
+    .sort((a, b) => Number(b.current) - Number(a.current) || (b.lastUsedAt ?? b.createdAt) - (a.lastUsedAt ?? a.createdAt));
+}
+
+/** Ends the subject's session with this reference; false when they have none (someone else's, or gone). */
+export async function endSessionByRef(db: Db, kind: SubjectKind, subjectId: string, ref: string): Promise<boolean> {
+  const rows = await db.selectFrom('sessions').select('id_hash').where('subject_kind', '=', kind).where('subject_id', '=', subjectId).execute();
+  const hit = rows.find((r) => rowRef(r.id_hash) === ref);
+  if (!hit) return false;
+  await db.deleteFrom('sessions').where('id_hash', '=', hit.id_hash).where('subject_id', '=', subjectId).execute();
+  return true;
+}
+
+/** Forgets the subject's remembered device with this reference; false when they have none. */
+export async function revokeRememberByRef(db: Db, kind: SubjectKind, subjectId: string, ref: string): Promise<boolean> {
+  const rows = await db.selectFrom('remember_tokens').select('selector').where('subject_kind', '=', kind).where('subject_id', '=', subjectId).execute();
+  const hit = rows.find((r) => rowRef(r.selector) === ref);
+  if (!hit) return false;
+  await db.deleteFrom('remember_tokens').where('selector', '=', hit.selector).where('subject_id', '=', subjectId).execute();
+  return true;
+}
+
+/** "Sign out everywhere else": every other session and every other remembered device of the subject. */
+export async function endAllOthers(db: Db, kind: SubjectKind, subjectId: string, keepIdHash: string, keepRememberCookie: string | undefined): Promise<void> {
+  await endAllSessions(db, kind, subjectId, keepIdHash);
+  let q = db.deleteFrom('remember_tokens').where('subject_kind', '=', kind).where('subject_id', '=', subjectId);
+  const keep = keepRememberCookie?.split('.')[0];
+  if (keep) q = q.where('selector', '!=', keep);
+  await q.execute();
 }

@@ -20,6 +20,8 @@ import { registerLicenceRoutes } from './admin/licences.routes.js';
 import { registerCatalogRoutes } from './admin/catalog.routes.js';
 import { truncateOldIps } from './retention.js';
 import { ShopLicenceIssuer } from './issuer.js';
+import { CustomerLicencesService } from './customer-licences.service.js';
+import { registerLicenceAccountPages } from './account.pages.js';
 import { callhomeSettingsFromEnv, currentCallhomeSettings, type CallhomeSettings } from './licensing.settings.js';
 
 export { licensingPrivacy } from './privacy.js';
@@ -28,6 +30,7 @@ export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
 export type { AbuseSignals } from './abuse.service.js';
 export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
 export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
+export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, saveSelfServiceSettings, selfServiceSettings, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
 
 export interface LicensingModule {
   licences: LicencesService;
@@ -36,6 +39,10 @@ export interface LicensingModule {
   callhome: CallhomeService;
   /** For the shop: issue and change licences inside the payment's transaction (orders' LicenceIssuer). */
   issuer: ShopLicenceIssuer;
+  /** What a signed-in customer may do with their own licences (My account). */
+  customerLicences: CustomerLicencesService;
+  /** My account → Licences (inside the pages context: session cookie and CSRF). */
+  registerAccountPages(app: FastifyInstance): void;
   /** The call-home surface (/api/v1, signed) and the downloads (/downloads). */
   registerPublic(app: FastifyInstance): Promise<void>;
   /** The admin API in its own context, behind the staff API-key check. */
@@ -62,14 +69,18 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const abuse = new AbuseService(k);
   const urls = new DownloadUrls(k.secrets, k.config.publicUrl);
   const limiter = new CallhomeRateLimiter(() => k.clock.now());
+  const customerLicences = new CustomerLicencesService(k, callhome);
 
   k.jobs.every('licensing.ip-retention', DAY_MS, async () => {
     await truncateOldIps(k, (await settings()).ipRetentionDays);
   });
 
   return {
-    licences, catalog, abuse, callhome, settings,
+    licences, catalog, abuse, callhome, settings, customerLicences,
     issuer: new ShopLicenceIssuer(k, callhome),
+    registerAccountPages(app) {
+      registerLicenceAccountPages(app, k, customerLicences);
+    },
     async registerPublic(app) {
       app.addHook('onReady', async () => {
         await signer.start();

@@ -13,3 +13,6 @@ export const LicenceFileRefused = createError<'LIC_LICENCE_FILE_REFUSED', 409, [
 export const FileTooLarge = createError<'BODY_TOO_LARGE', 413, [string]>('BODY_TOO_LARGE', '%s', 413);
 /** The public latest-manifest 404: a plain NOT_FOUND like the kernel's, since installed programs read it. */
 export const NoRelease = createError<'NOT_FOUND', 404, [string]>('NOT_FOUND', '%s', 404);
+/** My account: a customer released as many machines from one licence this month as the setting allows. */
+export const ReleaseLimitReached = createError<'LIC_RELEASE_LIMIT', 429, [string]>('LIC_RELEASE_LIMIT', '%s', 429);
+export const InvalidComputerId = createError('LIC_INVALID_COMPUTER_ID', 'A computer ID is 64 characters, 0–9 and a–f. Copy it from the program\'s licence screen.', 400);

@@ -109,8 +109,16 @@ export interface CallhomeDailyTable {
   max_users_in_use: number | null;
 }
 
+/** A machine a customer released from My account (who is in the audit log); counts towards the monthly limit. */
+export interface LicenceSelfReleasesTable {
+  id: string;
+  licence_id: string;
+  released_at: number;
+}
+
 declare module '../../kernel/db/schema.js' {
   interface Database {
+    licence_self_releases: LicenceSelfReleasesTable;
     products: ProductsTable;
     licences: LicencesTable;
     addons: AddonsTable;

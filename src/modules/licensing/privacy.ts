@@ -97,5 +97,6 @@ export const licensingPrivacy: PrivacyDeclarations = {
     ...notPersonal('content_packs', ['id', 'addon_id', 'version', 'file_sha256', 'file_size', 'file_path', 'file_name', 'created_at'], 'The vendor\'s content packs.'),
     ...notPersonal('licence_networks', ['licence_id'], 'Random licence id.'),
     ...notPersonal('callhome_daily', ['day', 'licence_id'], 'The day and random licence id a counter belongs to.'),
+    ...notPersonal('licence_self_releases', ['id', 'licence_id', 'released_at'], 'When a machine was released from a licence in My account (for the monthly limit); who did it is in the audit log.'),
   ],
 };

@@ -5,7 +5,7 @@ import { formBody, page, safeNext } from '../../kernel/http/page.js';
 import { sha256Hex } from '../../kernel/crypto/tokens.js';
 import { loadBrand, type Brand } from '../../kernel/views/brand.js';
 import { Csrf, ErrorSummary } from '../../kernel/views/layout.js';
-import { requireCustomer } from '../accounts/index.js';
+import { AccountNav, requireCustomer } from '../accounts/index.js';
 import type { ListId } from './newsletter.tables.js';
 import { LISTS, LIST_IDS } from './lists.js';
 import { WordingChanged } from './newsletter.errors.js';
@@ -221,9 +221,9 @@ export function registerSubscribePages(app: FastifyInstance, k: Kernel, subs: Su
     const current = s ? Object.fromEntries((await subscriptionsOf(k.db, s.id)).map((x) => [x.list_id, x.status === 'subscribed'])) : {};
     return page(k.settings, request, reply, { title: 'Email preferences', flash, status: error ? 400 : 200 }, (
       <>
-        <p><a href="/account">My account</a></p>
+        <h1>Email preferences</h1>
+        <AccountNav current="/account/email" />
         <div class="card narrow">
-          <h1>Email preferences</h1>
           {error ? <ErrorSummary errors={{ _form: error }} /> : null}
           <p>For <strong>{request.auth!.email}</strong>.</p>
           <PreferencesForm action="/account/email" csrf={request.csrfToken()} brand={brand} current={current} />

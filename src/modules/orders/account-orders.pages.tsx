@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { page } from '../../kernel/http/page.js';
 import { Csrf } from '../../kernel/views/layout.js';
-import { requireCustomer } from '../accounts/index.js';
+import { AccountNav, requireCustomer } from '../accounts/index.js';
 import { billingRepository, formatDate, formatMoney, loadBank, printableFromInvoice, renderPdf } from '../billing/index.js';
 import { orderById, orderLines, ordersForCustomer } from './orders.repository.js';
 import { BillingAddress, OrderTable, StatusBadge, treatmentText } from './orders.views.js';
@@ -17,21 +17,22 @@ export function registerAccountOrderPages(app: FastifyInstance, k: Kernel): void
     return page(k.settings, request, reply, { title: 'Orders and invoices' }, (
       <>
         <h1>Orders and invoices</h1>
+        <AccountNav current="/account/orders" />
         <section class="card">
           <h2>Orders</h2>
           {orders.length === 0 ? <p>No orders yet. <a href="/shop">Visit the shop</a>.</p> : (
-            <div class="table-wrap"><table>
+            <div class="table-wrap"><table class="stack">
               <thead><tr><th>Order</th><th>Date</th><th>Status</th><th class="num">Total</th></tr></thead>
-              <tbody>{orders.map((o) => <tr><td><a href={`/account/orders/${o.id}`}>{o.reference}</a></td><td>{formatDate(Number(o.created_at))}</td><td><StatusBadge status={o.status} /></td><td class="num">{formatMoney(Number(o.total_gross), o.currency)}</td></tr>)}</tbody>
+              <tbody>{orders.map((o) => <tr><td data-label="Order"><a href={`/account/orders/${o.id}`}>{o.reference}</a></td><td data-label="Date">{formatDate(Number(o.created_at))}</td><td data-label="Status"><StatusBadge status={o.status} /></td><td class="num" data-label="Total">{formatMoney(Number(o.total_gross), o.currency)}</td></tr>)}</tbody>
             </table></div>
           )}
         </section>
         <section class="card">
           <h2>Invoices and credit notes</h2>
           {docs.length === 0 ? <p>None yet.</p> : (
-            <div class="table-wrap"><table>
+            <div class="table-wrap"><table class="stack">
               <thead><tr><th>Number</th><th>Date</th><th>Order</th><th class="num">Amount</th><th></th></tr></thead>
-              <tbody>{docs.map((d) => <tr><td>{d.kind === 'credit_note' ? 'Credit note ' : 'Invoice '}{d.number}</td><td>{formatDate(Number(d.issue_date))}</td><td>{d.order_reference}</td><td class="num">{formatMoney(Number(d.total_gross) * (d.kind === 'credit_note' ? -1 : 1), d.currency)}</td><td><a href={`/account/invoices/${d.id}/pdf`}>PDF</a></td></tr>)}</tbody>
+              <tbody>{docs.map((d) => <tr><td>{d.kind === 'credit_note' ? 'Credit note ' : 'Invoice '}{d.number}</td><td data-label="Date">{formatDate(Number(d.issue_date))}</td><td data-label="Order">{d.order_reference}</td><td class="num" data-label="Amount">{formatMoney(Number(d.total_gross) * (d.kind === 'credit_note' ? -1 : 1), d.currency)}</td><td><a href={`/account/invoices/${d.id}/pdf`} aria-label={`${d.kind === 'credit_note' ? 'Credit note' : 'Invoice'} ${d.number} as PDF`}>PDF</a></td></tr>)}</tbody>
             </table></div>
           )}
         </section>

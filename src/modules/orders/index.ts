@@ -22,6 +22,7 @@ export { unwiredLicenceIssuer, type LicenceIssuer, type IssueLicenceRequest, typ
 export type { OrderStatus, PaymentMethod } from './orders.tables.js';
 export { TRANSITIONS, canTransition } from './state.js';
 export { decideTax, normaliseVatNumber, EU_COUNTRIES, type TaxDecision, type TaxTreatment } from './tax.js';
+export { COUNTRIES, normaliseCountry, normaliseTaxId } from './tax.js';
 export { ordersPrivacy } from './privacy.js';
 export { migrations as ordersMigrations } from './migrations/index.js';
 

@@ -55,6 +55,13 @@ export function normaliseVatNumber(country: string, raw: string): string {
   return prefix + s;
 }
 
+/** The VAT number (UK and EU, checked) or other tax id (kept tidy) of a buyer in `country`; null when empty. */
+export function normaliseTaxId(country: string, raw: string | null | undefined): string | null {
+  const s = (raw ?? '').trim();
+  if (!s) return null;
+  return (EU_COUNTRIES as readonly string[]).includes(country) || country === 'GB' ? normaliseVatNumber(country, s) : foreignTaxId(s);
+}
+
 /** A tax id from outside the UK and EU: not checked (it changes no VAT), only kept tidy for the invoice. */
 function foreignTaxId(raw: string): string {
   const s = raw.trim().toUpperCase().replace(/\s+/g, ' ');
@@ -89,7 +96,7 @@ export function decideTax(input: TaxInput): TaxDecision {
   const country = normaliseCountry(input.country);
   const raw = (input.vatNumber ?? '').trim();
   const isEu = (EU_COUNTRIES as readonly string[]).includes(country);
-  const vatNumber = !raw ? null : isEu || country === 'GB' ? normaliseVatNumber(country, raw) : foreignTaxId(raw);
+  const vatNumber = normaliseTaxId(country, raw);
   const evidence = { billingCountry: country, vatNumber, vatNumberFormatValid: vatNumber !== null && (isEu || country === 'GB') ? true : null, ...input.evidence, decidedAt: input.now, rules: 'uk-seller-2026-1' };
   const rate = (c: string) => {
     const r = input.ratesBp[c];

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary } from '../../kernel/views/layout.js';
-import { requireCustomer } from '../accounts/index.js';
+import { AccountNav, requireCustomer } from '../accounts/index.js';
 import type { PortalService } from './portal.service.js';
 import { loadSupportSettings } from './support.settings.js';
 import { filesOf } from './uploads.js';
@@ -19,8 +19,8 @@ export function registerAccountTicketPages(app: FastifyInstance, k: Kernel, port
     const rows = await repo.ticketsForCustomer(k.db, auth.subjectId, auth.email);
     return page(k.settings, request, reply, { title: 'Support requests' }, (
       <>
-        <p class="muted"><a href="/account">My account</a> › Support requests</p>
         <h1>Your support requests</h1>
+        <AccountNav current="/account/tickets" />
         {rows.length === 0
           ? <div class="card"><p>You have not sent us any requests yet.</p><p><a class="button" href="/support/contact">Contact support</a></p></div>
           : (
