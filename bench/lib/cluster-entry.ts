@@ -11,7 +11,8 @@ const port = Number(portArg);
 
 if (cluster.isPrimary) {
   let ready = 0;
-  for (let i = 0; i < n; i++) cluster.fork();
+  // As a deployment on one machine would run: one process also runs the job worker, the rest only serve.
+  for (let i = 0; i < n; i++) cluster.fork(mode === 'keyward' && i > 0 ? { KEYWARD_ROLE: 'web' } : {});
   cluster.on('message', (_w, msg: unknown) => {
     if (msg === 'listening' && ++ready === n) process.stdout.write(`ready ${port}\n`);
   });

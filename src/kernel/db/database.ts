@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Database } from './schema.js';
 import { flagsFor, type DialectFlags } from './dialect.js';
+import { inlineWriteBehind, sqliteWriteBehind, type WriteBehind } from './write-behind.js';
 
 export type Db = Kysely<Database>;
 
@@ -16,6 +17,8 @@ export interface DbHandle {
   sqlite?: SQLite.Database;
   /** The PostgreSQL schema Keyward's tables live in ('public' unless configured); undefined on SQLite. */
   schema?: string;
+  /** Batches of writes that may lag but must not slow requests (write-behind.ts). */
+  writeBehind: WriteBehind;
   close(): Promise<void>;
 }
 
@@ -34,8 +37,12 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, flags: flagsFor('sqlite'), sqlite, close: () => db.destroy() };
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    const writeBehind = sqlite.memory ? inlineWriteBehind(db) : sqliteWriteBehind(sqlite.name);
+    return {
+      db, flags: flagsFor('sqlite'), sqlite, writeBehind,
+      close: async () => { await writeBehind.close(); await db.destroy(); },
+    };
   }
   const pool = new pg.Pool({
     connectionString: database.url,
@@ -45,5 +52,28 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', close: () => db.destroy() };
+  const writeBehind = inlineWriteBehind(db);
+  return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', writeBehind, close: () => db.destroy() };
+}
+
+/**
+ * SQLite transactions that start with BEGIN IMMEDIATE. Another connection writes to the same file (the
+ * write-behind thread, or another process): a deferred transaction that reads and then writes would
+ * fail with SQLITE_BUSY if that connection committed in between, where an immediate one takes the
+ * write lock first and waits for it (busy_timeout) like any other writer.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }

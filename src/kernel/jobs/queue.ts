@@ -74,18 +74,26 @@ export class JobQueue {
 
   /** Creates missing schedule rows and enqueues every schedule that is due (compare-and-set, so once). */
   async tickSchedules(): Promise<number> {
+    if (this.schedules.size === 0) return 0;
     const now = this.clock.now();
-    let enqueued = 0;
-    for (const [name, interval] of this.schedules) {
-      await this.db.insertInto('job_schedules').values({ name, interval_ms: interval, next_run_at: now, last_run_at: null })
+    // One read per tick; writes only when a row is missing or a schedule is due, so an idle worker
+    // never takes SQLite's write lock (which the write-behind thread may be holding).
+    let rows = await this.db.selectFrom('job_schedules').selectAll().where('name', 'in', [...this.schedules.keys()]).execute();
+    const missing = [...this.schedules].filter(([name]) => !rows.some((r) => r.name === name));
+    if (missing.length > 0) {
+      await this.db.insertInto('job_schedules').values(missing.map(([name, interval]) => ({ name, interval_ms: interval, next_run_at: now, last_run_at: null })))
         .onConflict((oc) => oc.column('name').doNothing()).execute();
-      const row = await this.db.selectFrom('job_schedules').selectAll().where('name', '=', name).executeTakeFirstOrThrow();
+      rows = await this.db.selectFrom('job_schedules').selectAll().where('name', 'in', [...this.schedules.keys()]).execute();
+    }
+    let enqueued = 0;
+    for (const row of rows) {
+      const interval = this.schedules.get(row.name)!;
       if (row.next_run_at > now) continue;
       const next = Math.max(row.next_run_at + interval, now + 1);
       const won = await this.db.updateTable('job_schedules').set({ next_run_at: next, last_run_at: now })
-        .where('name', '=', name).where('next_run_at', '=', row.next_run_at).executeTakeFirst();
+        .where('name', '=', row.name).where('next_run_at', '=', row.next_run_at).executeTakeFirst();
       if (Number(won.numUpdatedRows) !== 1) continue; // another node took this tick
-      const id = await this.enqueue(name, { scheduledFor: row.next_run_at }, { idempotencyKey: `schedule:${name}:${row.next_run_at}` });
+      const id = await this.enqueue(row.name, { scheduledFor: row.next_run_at }, { idempotencyKey: `schedule:${row.name}:${row.next_run_at}` });
       if (id) enqueued++;
     }
     return enqueued;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { callBody, computerId, createLicence, harness, seedProduct, type Harness } from './testing.js';
+import { LAST_SEEN_RESOLUTION_MS } from './callhome/callhome.service.js';
 
 let t: TestApp;
 let h: Harness;
@@ -168,13 +169,36 @@ describe('durability', () => {
     t.clock.set(START);
     const lic = await createLicence(h);
     await call(lic.key, A);
-    t.clock.advance(1000);
+    t.clock.advance(LAST_SEEN_RESOLUTION_MS);
     await call(lic.key, A); // buffered refresh
     await admin(lic.key, A, 'release');
     await t.modules.licensing.flush();
     const a = (await rowsNow(lic.licenceId)).get(A)!;
     assert.equal(a.status, 'released');
-    assert.equal(a.last_seen, START + 1000);
+    assert.equal(a.last_seen, START + LAST_SEEN_RESOLUTION_MS);
+  });
+
+  test('a refresh that changes nothing within the last-seen resolution is not written; any change is', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h);
+    await call(lic.key, A, { version: '8.5.0', usersInUse: 3 });
+    t.clock.advance(LAST_SEEN_RESOLUTION_MS - 1000);
+    await call(lic.key, A, { version: '8.5.0', usersInUse: 3 });
+    await t.modules.licensing.flush();
+    assert.equal((await rowsNow(lic.licenceId)).get(A)!.last_seen, START, 'nothing changed: no write');
+
+    t.clock.advance(500);
+    await call(lic.key, A, { version: '8.5.0', usersInUse: 4 });
+    await t.modules.licensing.flush();
+    let a = (await rowsNow(lic.licenceId)).get(A)!;
+    assert.equal(a.last_users_in_use, 4, 'users in use changed: written at once');
+    assert.equal(a.last_seen, START + LAST_SEEN_RESOLUTION_MS - 500);
+
+    t.clock.advance(LAST_SEEN_RESOLUTION_MS);
+    await call(lic.key, A, { version: '8.5.0', usersInUse: 4 });
+    await t.modules.licensing.flush();
+    a = (await rowsNow(lic.licenceId)).get(A)!;
+    assert.equal(a.last_seen, START + 2 * LAST_SEEN_RESOLUTION_MS - 500, 'older than the resolution: refreshed');
   });
 
   test('daily counters record calls per licence and version with the highest users in use', async () => {

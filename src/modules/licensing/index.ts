@@ -61,7 +61,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const defaults = callhomeSettingsFromEnv();
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
-  const bookkeeper = new Bookkeeper(k.db, k.log);
+  const bookkeeper = new Bookkeeper(k.db, k.dbh.writeBehind, k.log);
   const signer = new SignerHolder(k);
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);
   const licences = new LicencesService(k, callhome);

@@ -1,11 +1,13 @@
 // Bookkeeping writes off the request path: last-seen refreshes of machines whose seat and status do
 // not change, call counters per day, and the networks a licence is used from. They are buffered in
 // memory and written every ~100 ms in one transaction (PERFORMANCE.md: one transaction of many rows
-// costs far less than a commit per call). Only these may lag or be lost in a crash; anything that
+// costs far less than a commit per call), through the database's write-behind, which on SQLite runs
+// it on its own thread and connection. Only these may lag or be lost in a crash; anything that
 // changes a seat or a status is written before the answer goes out (callhome.service.ts).
 
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { Db } from '../../../kernel/db/database.js';
+import type { WriteBehind } from '../../../kernel/db/write-behind.js';
 import type { Logger } from '../../../kernel/jobs/queue.js';
 import { ipNetwork } from './networks.js';
 
@@ -45,11 +47,19 @@ export class Bookkeeper {
   /** (licence, network) pairs already recorded today: the abuse signals need the day, not the call. */
   private networksToday = new Set<string>();
   private networksDay = -1;
+  private countersWrittenAt = 0;
 
   constructor(
+    /** Builds the statements (never runs them). */
     private readonly db: Db,
+    private readonly writer: WriteBehind,
     private readonly log: Logger,
     private readonly intervalMs = 100,
+    /**
+     * Counters and networks are only aggregates for the dashboards and abuse signals: they are written
+     * less often, so each row sums many calls. Last-seen refreshes go every `intervalMs`.
+     */
+    private readonly countersIntervalMs = 5_000,
   ) {}
 
   /** Refreshes last-seen (and last usage when given) of an existing machine row. Later touches win. */
@@ -91,7 +101,7 @@ export class Bookkeeper {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.flush(), this.intervalMs);
+    this.timer = setInterval(() => void this.enqueue(false), this.intervalMs);
     this.timer.unref();
   }
 
@@ -104,25 +114,36 @@ export class Bookkeeper {
 
   /** Writes everything buffered so far (flushes run one at a time). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBatch());
+    return this.enqueue(true);
+  }
+
+  private enqueue(all: boolean): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBatch(all));
     return this.flushing;
   }
 
-  private async writeBatch(): Promise<void> {
-    if (this.machines.size === 0 && this.daily.size === 0 && this.networks.size === 0) return;
+  private async writeBatch(all: boolean): Promise<void> {
+    const now = Date.now();
+    const counters = all || now - this.countersWrittenAt >= this.countersIntervalMs;
+    if (this.machines.size === 0 && (!counters || (this.daily.size === 0 && this.networks.size === 0))) return;
     const machines = [...this.machines.values()];
-    const daily = [...this.daily.values()];
-    const networks = [...this.networks.values()];
     this.machines = new Map();
-    this.daily = new Map();
-    this.networks = new Map();
+    let daily: DailyCount[] = [];
+    let networks: NetworkSeen[] = [];
+    if (counters) {
+      daily = [...this.daily.values()];
+      networks = [...this.networks.values()];
+      this.daily = new Map();
+      this.networks = new Map();
+      this.countersWrittenAt = now;
+    }
     try {
-      await this.db.transaction().execute(async (trx) => {
-        // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
-        for (const part of chunks(machines, CHUNK)) await writeTouches(trx, part);
-        for (const part of chunks(daily, CHUNK)) await writeDaily(trx, part);
-        for (const part of chunks(networks, CHUNK)) await writeNetworks(trx, part);
-      });
+      // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
+      await this.writer.run([
+        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.db, part)),
+        ...chunks(daily, CHUNK).map((part) => dailyQuery(this.db, part)),
+        ...chunks(networks, CHUNK).map((part) => networksQuery(this.db, part)),
+      ]);
     } catch (err) {
       // Losing a batch only delays last-seen and the dashboard counters; seats were written already.
       this.log.warn({ err: (err as Error).message, rows: machines.length + daily.length + networks.length }, 'call-home bookkeeping batch lost');
@@ -145,9 +166,9 @@ function chunks<T>(rows: T[], size: number): T[][] {
  * last-seen never moves backwards past a write made on the request path since, and usage is kept
  * when the touch carries none.
  */
-async function writeTouches(trx: Db, rows: MachineTouch[]): Promise<void> {
+function touchesQuery(db: Db, rows: MachineTouch[]): CompiledQuery {
   const values = sql.join(rows.map((m) => sql`(cast(${m.licenceId} as text), cast(${m.computerId} as text), cast(${m.at} as bigint), cast(${m.ip} as text), cast(${m.version ?? null} as text), cast(${m.usersInUse ?? null} as integer))`));
-  await sql`update machines set
+  return sql`update machines set
       last_seen = v.column3,
       last_ip = v.column4,
       first_seen = coalesce(machines.first_seen, v.column3),
@@ -155,24 +176,24 @@ async function writeTouches(trx: Db, rows: MachineTouch[]): Promise<void> {
       last_users_in_use = coalesce(v.column6, machines.last_users_in_use)
     from (values ${values}) as v
     where machines.licence_id = v.column1 and machines.computer_id = v.column2
-      and (machines.last_seen is null or machines.last_seen <= v.column3)`.execute(trx);
+      and (machines.last_seen is null or machines.last_seen <= v.column3)`.compile(db);
 }
 
-async function writeDaily(trx: Db, rows: DailyCount[]): Promise<void> {
-  await trx.insertInto('callhome_daily')
+function dailyQuery(db: Db, rows: DailyCount[]): CompiledQuery {
+  return db.insertInto('callhome_daily')
     .values(rows.map((d) => ({ day: d.day, licence_id: d.licenceId, version: d.version, calls: d.calls, max_users_in_use: d.maxUsers })))
     .onConflict((oc) => oc.columns(['day', 'licence_id', 'version']).doUpdateSet({
       calls: sql<number>`callhome_daily.calls + excluded.calls`,
       max_users_in_use: sql<number | null>`case when callhome_daily.max_users_in_use is null or excluded.max_users_in_use > callhome_daily.max_users_in_use then excluded.max_users_in_use else callhome_daily.max_users_in_use end`,
     }))
-    .execute();
+    .compile();
 }
 
-async function writeNetworks(trx: Db, rows: NetworkSeen[]): Promise<void> {
-  await trx.insertInto('licence_networks')
+function networksQuery(db: Db, rows: NetworkSeen[]): CompiledQuery {
+  return db.insertInto('licence_networks')
     .values(rows.map((n) => ({ licence_id: n.licenceId, network: n.network, first_seen: n.first, last_seen: n.last })))
     .onConflict((oc) => oc.columns(['licence_id', 'network']).doUpdateSet({
       last_seen: sql<number>`case when excluded.last_seen > licence_networks.last_seen then excluded.last_seen else licence_networks.last_seen end`,
     }))
-    .execute();
+    .compile();
 }

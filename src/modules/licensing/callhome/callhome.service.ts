@@ -8,12 +8,28 @@ import { evaluate, evaluateLicenceFile, type Decision, type LicenceFileDecision,
 import { hashLicenceKey } from '../validation/keys.js';
 import type { CallhomeRequest, LicenceFileRequest } from '../validation/parse-request.js';
 import type { Snapshot } from '../validation/snapshot.js';
-import { loadSnapshot, lockLicence, type LoadedSnapshot } from '../validation/snapshot.repository.js';
+import { loadSnapshot, lockLicence, type LoadedSnapshot, type RecordedUsage } from '../validation/snapshot.repository.js';
 import { needsDurableWrite, writeMachine, type CallUsage } from '../machines.repository.js';
 import type { Bookkeeper } from './bookkeeping.js';
 import type { CatalogCache, ProductCatalog } from './catalog.js';
 import { licenceJson } from './answer.js';
 import type { SignerHolder } from './signer.js';
+
+/**
+ * Last seen is kept to this resolution. A refresh that changes nothing else within it is not written:
+ * an installation that calls in a loop (a misconfigured client, a restart storm) must not turn every
+ * call into a write. Seats are counted in days (machineInactiveDays), so minutes change no decision.
+ */
+export const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
+
+/** True when a refresh would write what the row already says, within LAST_SEEN_RESOLUTION_MS. */
+export function isRedundantTouch(recorded: RecordedUsage | null, now: number, usage: CallUsage, recordsUsage: boolean): boolean {
+  if (recorded === null || recorded.lastSeen === null) return false;
+  if (now - recorded.lastSeen >= LAST_SEEN_RESOLUTION_MS || now < recorded.lastSeen) return false;
+  if (recorded.lastIp !== usage.ip) return false;
+  if (!recordsUsage) return true;
+  return recorded.lastVersion === usage.version && recorded.lastUsersInUse === (usage.usersInUse ?? null);
+}
 
 export interface Decided<D> {
   readonly decision: D;
@@ -97,10 +113,13 @@ export class CallhomeService {
     const m = decision.machine;
     if (loaded.licenceId === null || m.kind === 'none') return { decision, licenceId: loaded.licenceId, now };
     if (!needsDurableWrite(loaded.snapshot.machine, m, at, loaded.policy)) {
-      this.bookkeeper.touchMachine({
-        licenceId: loaded.licenceId, computerId, at: now, ip: usage.ip,
-        ...(m.recordsUsage && usage.version !== undefined ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
-      });
+      const records = m.recordsUsage && usage.version !== undefined;
+      if (!isRedundantTouch(loaded.recorded, now, usage, records)) {
+        this.bookkeeper.touchMachine({
+          licenceId: loaded.licenceId, computerId, at: now, ip: usage.ip,
+          ...(records ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
+        });
+      }
       return { decision, licenceId: loaded.licenceId, now };
     }
     return this.durably(loaded, keyHash, computerId, at, decide, usage);

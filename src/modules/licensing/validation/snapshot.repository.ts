@@ -16,6 +16,15 @@ export interface LoadedSnapshot {
   readonly productId: string | null;
   readonly policy: Policy;
   readonly snapshot: Snapshot;
+  /** What this computer's row last recorded (not part of the rules; lets a refresh skip a redundant write). */
+  readonly recorded: RecordedUsage | null;
+}
+
+export interface RecordedUsage {
+  readonly lastSeen: number | null;
+  readonly lastVersion: string | null;
+  readonly lastUsersInUse: number | null;
+  readonly lastIp: string | null;
 }
 
 const EMPTY: Snapshot = Object.freeze({ licence: null, machine: null, otherActiveMachines: 0, releases: [], content: [] });
@@ -39,7 +48,7 @@ export async function loadSnapshot(
   const cid = computerId ?? '';
   const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff: seatCutoff(now, POLICY_DEFAULTS).getTime() }, sqlite);
   const row = rows[0];
-  if (!row) return { licenceId: null, productId: null, policy: withPolicyDefaults(null), snapshot: EMPTY };
+  if (!row) return { licenceId: null, productId: null, policy: withPolicyDefaults(null), snapshot: EMPTY, recorded: null };
 
   const policy = withPolicyDefaults(parsePolicy(row.policy));
   const [others, cat] = await Promise.all([
@@ -61,11 +70,18 @@ export async function loadSnapshot(
     policy,
   };
   const machine: MachineSnapshot | null = row.m_status === null ? null : { status: row.m_status, lastSeen: toDate(row.m_last_seen) };
+  const recorded: RecordedUsage | null = row.m_status === null ? null : {
+    lastSeen: row.m_last_seen === null ? null : Number(row.m_last_seen),
+    lastVersion: row.m_last_version,
+    lastUsersInUse: row.m_last_users_in_use,
+    lastIp: row.m_last_ip,
+  };
   return {
     licenceId: row.id,
     productId: row.product_id,
     policy,
     snapshot: { licence, machine, otherActiveMachines: others, releases: cat.releases, content: cat.packs },
+    recorded,
   };
 }
 
@@ -141,6 +157,9 @@ interface SnapshotRow {
   policy: string;
   m_status: MachineStatus | null;
   m_last_seen: number | null;
+  m_last_version: string | null;
+  m_last_users_in_use: number | null;
+  m_last_ip: string | null;
   others: number;
   addon_code: string | null;
   addon_until: number | null;
@@ -159,6 +178,7 @@ const SNAPSHOT = new PreparedQuery<SnapshotParams, SnapshotRow>((db, p) => db
   .select([
     'l.id', 'l.product_id', 'p.code as product', 'l.status', 'l.max_users', 'l.max_machines', 'l.expires_at',
     'l.maintenance_until', 'l.policy', 'm.status as m_status', 'm.last_seen as m_last_seen',
+    'm.last_version as m_last_version', 'm.last_users_in_use as m_last_users_in_use', 'm.last_ip as m_last_ip',
     'a.code as addon_code', 'la.until as addon_until',
     (eb) => eb.selectFrom('machines as o').select(sql<number>`count(*)`.as('n'))
       .whereRef('o.licence_id', '=', 'l.id').where('o.status', '=', 'active')
