@@ -16,6 +16,7 @@ export function registerAccountPages(app: FastifyInstance, k: Kernel, accounts: 
         <nav aria-label="My account" class="card">
           <ul class="account-links">
             <li><a href="/account/orders">Orders, invoices and licences</a></li>
+            <li><a href="/account/subscriptions">Subscriptions and renewals</a></li>
             <li><a href="/shop/licences">Renew, upgrade or add to a licence</a></li>
             <li><a href="/account/tickets">Support requests</a></li>
             <li><a href="/account/email">Email preferences</a></li>
