@@ -60,6 +60,8 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
   app.get('/account/subscriptions/:id/renew', { preHandler: requireCustomer(), schema: idParams }, async (request, reply) => guard(request, reply, async () => {
     const q = await renewals.quoteRenewal(request.auth!.subjectId, (request.params as { id: string }).id);
     const billing = await renewals.lastBilling(request.auth!.subjectId);
+    const methods = new Set((await subs.orders!.payments.availableMethods()).map((p) => p.method));
+    const pick = q.sub.renewal_mode === 'card' && methods.has('stripe') ? 'stripe' : 'bank_transfer';
     return page(k.settings, request, reply, { title: 'Renew' }, (
       <div class="card narrow">
         <h1>Renew {describeItem(q.sub).toLowerCase()}</h1>
@@ -69,8 +71,8 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
         <form method="post" action={`/account/subscriptions/${q.sub.id}/renew`}>
           <Csrf token={request.csrfToken()} />
           <fieldset><legend>Pay by</legend>
-            <label><input type="radio" name="payment_method" value="stripe" checked={q.sub.renewal_mode === 'card'} /> Card</label>
-            <label><input type="radio" name="payment_method" value="bank_transfer" checked={q.sub.renewal_mode === 'invoice'} /> Invoice (bank transfer)</label>
+            {methods.has('stripe') ? <label><input type="radio" name="payment_method" value="stripe" checked={pick === 'stripe'} /> Card</label> : null}
+            {methods.has('bank_transfer') ? <label><input type="radio" name="payment_method" value="bank_transfer" checked={pick === 'bank_transfer'} /> Invoice (bank transfer)</label> : null}
           </fieldset>
           <button type="submit">Continue to review</button>
         </form>

@@ -118,10 +118,25 @@ export class RenewalsService {
     };
   }
 
+  /** The customer's draft order for exactly this one item (same plan, licence, price and payment method), if any. */
+  private async openDraft(customerId: string, item: OrderItem, method: string): Promise<string | null> {
+    const drafts = await this.k.db.selectFrom('orders as o').innerJoin('order_lines as l', 'l.order_id', 'o.id')
+      .select(['o.id', 'l.unit_net']).where('o.customer_id', '=', customerId).where('o.status', '=', 'draft').where('o.payment_method', '=', method as 'stripe')
+      .where('l.plan_id', '=', item.planId).where('l.target_licence_id', '=', item.licenceId).execute();
+    for (const d of drafts) {
+      const n = await this.k.db.selectFrom('order_lines').select((eb) => eb.fn.countAll<number>().as('n')).where('order_id', '=', d.id).executeTakeFirstOrThrow();
+      if (Number(n.n) === 1 && (item.unitNet === undefined || Number(d.unit_net) === item.unitNet)) return d.id;
+    }
+    return null;
+  }
+
   private async place(customer: { id: string; email: string }, currency: string, items: OrderItem[], rawMethod: string): Promise<string> {
     const available = (await this.orders.payments.availableMethods()).map((p) => p.method);
     const method = available.find((m) => m === rawMethod) ?? available[0];
     if (!method) throw new InvalidSubscriptionInput('No payment method is available at the moment. Please contact us.');
+    // A second click on the same button finds the draft the first one made instead of making another.
+    const prior = await this.openDraft(customer.id, items[0]!, method);
+    if (items.length === 1 && prior) return prior;
     return this.orders.checkout.createForCustomer({
       customer, billing: await this.lastBilling(customer.id), currency: currency as Currency, couponCode: null, items, paymentMethod: method,
       channel: 'web', actor: { kind: 'customer', id: customer.id }, placedByStaffId: null, checkoutKey: null, checkoutHash: null,

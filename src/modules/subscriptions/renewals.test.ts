@@ -155,6 +155,10 @@ describe('renewals', () => {
     const placed = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
     assert.equal(placed.statusCode, 303);
     const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    await cb.get(`/account/subscriptions/${sub!.id}/renew`);
+    const again = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
+    assert.equal(String(again.headers.location), `/checkout/review/${orderId}`, 'a second click finds the same draft order');
+    assert.doesNotMatch(form.body, /value="stripe"/, 'Stripe is not configured yet in this test: card is not offered');
     const review = await cb.get(`/checkout/review/${orderId}`);
     assert.match(review.body, /Ada Buyer/, 'pre-filled with the last order\'s billing details');
     assert.match(review.body, /£300\.00/, '£250 + 20% VAT');
