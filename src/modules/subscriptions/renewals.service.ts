@@ -73,7 +73,8 @@ export class RenewalsService {
     const sub = await this.subs.own(customerId, id, db);
     if (sub.item !== 'support') throw new InvalidSubscriptionInput('Upgrades are bought from the licence\'s support subscription.');
     const now = this.k.clock.now();
-    if (now >= Number(sub.period_end) || now < Number(sub.period_start)) throw new NoCurrentTerm();
+    // Includes a term renewed in advance (the period then starts in the future): pro rata runs to its end.
+    if (now >= Number(sub.period_end)) throw new NoCurrentTerm();
     const lic = await this.issuer.find(db, sub.licence_id);
     if (!lic) throw new NoCurrentTerm();
     const grace = await this.subs.graceDays(db);

@@ -67,11 +67,17 @@ describe('pro rata (exact pennies, half up)', () => {
     assert.equal(proRata(9900, start, start, end).unitNet, 9900);
     assert.equal(proRata(9900, end, start, end).unitNet, 0);
   });
-  test('never more than the full price, never negative, and matches exact rational rounding', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 1, max: 800 }), fc.integer({ min: -5, max: 900 }), (price, termDays, leftDays) => {
+  test('a term renewed in advance: the days left run to its end, so the charge covers more than one term', () => {
+    // Renewed early: the stored period is next year's (starting in 7 days); 372 days left of a 365-day term.
+    const next = proRata(20000, end - 7 * DAY_MS, end, end + 365 * DAY_MS);
+    assert.deepEqual(next, { unitNet: 20384, daysLeft: 372, daysInTerm: 365 }); // 20000 × 372 / 365 = 20383.56 → 20384
+  });
+  test('never negative, never more than the full price within the term, and matches exact rational rounding', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 1, max: 800 }), fc.integer({ min: -5, max: 1600 }), (price, termDays, leftDays) => {
       const r = proRata(price, start + (termDays - leftDays) * DAY_MS, start, start + termDays * DAY_MS);
-      assert.ok(r.unitNet >= 0 && r.unitNet <= price);
-      const left = Math.min(termDays, Math.max(0, leftDays));
+      assert.ok(r.unitNet >= 0);
+      if (leftDays <= termDays) assert.ok(r.unitNet <= price);
+      const left = Math.max(0, leftDays);
       const exact = BigInt(price) * BigInt(left) * 2n + BigInt(termDays);
       assert.equal(BigInt(r.unitNet), exact / (2n * BigInt(termDays)));
     }));

@@ -49,14 +49,16 @@ export function dueReminder(s: Term, now: number, graceDays: number): number | n
 export interface ProRata { unitNet: number; daysLeft: number; daysInTerm: number }
 
 /**
- * A full-term price charged for the rest of the current term. Days are whole days: the days left are
+ * A full-term price charged for the days left to the paid end. Days are whole days: the days left are
  * rounded up (a started day counts), the term's days are rounded to the nearest. The amount is
  * price × daysLeft ÷ daysInTerm in minor units, rounded half up to the penny, in integer arithmetic.
+ * When the next term was already renewed in advance, the period is that next term and the days left
+ * run to its end, so the charge can exceed one term's price: the upgrade covers both.
  */
 export function proRata(fullPrice: number, now: number, periodStart: number, periodEnd: number): ProRata {
   if (!Number.isSafeInteger(fullPrice) || fullPrice < 0) throw new RangeError('price must be a non-negative integer');
   const daysInTerm = Math.max(1, Math.round((periodEnd - periodStart) / DAY_MS));
-  const daysLeft = Math.min(daysInTerm, Math.max(0, Math.ceil((periodEnd - now) / DAY_MS)));
+  const daysLeft = Math.max(0, Math.ceil((periodEnd - now) / DAY_MS));
   const unitNet = Math.floor((2 * fullPrice * daysLeft + daysInTerm) / (2 * daysInTerm));
   return { unitNet, daysLeft, daysInTerm };
 }
