@@ -121,7 +121,8 @@ export class CheckoutService {
       if (!sale) throw new UnknownPlan();
       if (sale.unitNet === null) throw new NoPrice(sale.plan.name, o.currency);
       const target = await this.baskets.checkTarget(sale, item.licenceId, o.customer.id, item.quantity, trx);
-      lines.push({ item, sale, target, unitNet: item.unitNet ?? sale.unitNet });
+      const term = item.unitNet === undefined ? await this.baskets.termPrice(trx, sale, target) : null;
+      lines.push({ item: term ? { ...item, unitNet: term.unitNet, termEnd: term.termEnd } : item, sale, target, unitNet: item.unitNet ?? term?.unitNet ?? sale.unitNet });
     }
     // An add-on not named for an existing licence goes on a new licence of the same order, one each.
     for (const l of lines) {

@@ -41,7 +41,7 @@ export interface OrdersModule {
 
 export function createOrdersModule(k: Kernel, opts: { issuer: LicenceIssuer; terms?: TermHooks }): OrdersModule {
   const billing = new BillingService(k);
-  const baskets = new BasketService(k, opts.issuer);
+  const baskets = new BasketService(k, opts.issuer, opts.terms ?? null);
   const checkout = new CheckoutService(k, baskets);
   const fulfilment = new FulfilmentService(k, billing, opts.issuer, opts.terms ?? null);
   const payments = new PaymentsService(k, fulfilment, billing);

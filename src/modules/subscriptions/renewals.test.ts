@@ -302,6 +302,38 @@ describe('pro-rata upgrades', () => {
     assert.match((await cb.get(`/account/subscriptions/${support!.id}/renew`)).body, /10 users, 1 year/);
   });
 
+  test('the shop\'s basket and checkout price a mid-term upgrade and add-on for a licence the same way (pro rata, add-on co-termed)', async () => {
+    t.clock.set(START);
+    const c = await customer('basket-up@example.com');
+    await buy(c, [{ sku: 'ms-5' }]);
+    const [support] = await subsOf(c.id);
+    t.clock.set(YEAR_END - 100 * DAY_MS + 3_600_000);
+    const cb = await as(c);
+    await cb.get(`/shop/licence/${support!.licence_id}`);
+    assert.equal((await cb.post('/basket/add', { plan_id: await planIdBySku(t.k.db, 'ms-up-5-10'), quantity: '1', currency: 'GBP', licence_id: support!.licence_id })).statusCode, 303);
+    await cb.get(`/shop/licence/${support!.licence_id}`);
+    await cb.post('/basket/add', { plan_id: await planIdBySku(t.k.db, 'ms-antivirus'), quantity: '1', currency: 'GBP', licence_id: support!.licence_id });
+    const basket = await cb.get('/basket');
+    assert.match(basket.body, /£54\.79/, '20000 × 100 / 365, as on the upgrade page');
+    assert.match(basket.body, /£40\.82/, 'antivirus: 14900 × 100 / 365 = 4082.19 → 4082');
+    await cb.get('/checkout');
+    const hidden = { checkout_key: /name="checkout_key" value="([^"]+)"/.exec(cb.lastHtml)![1]!, basket_version: /name="basket_version" value="([^"]+)"/.exec(cb.lastHtml)![1]! };
+    const placed = await cb.post('/checkout', { ...hidden, billing_name: 'Ada Buyer', company: '', line1: '2 Mill Lane', line2: '', city: 'Leeds', region: '', postcode: 'LS1 1AA', country: 'GB', phone: '+44 113 496 0000', vat_number: '', payment_method: 'bank_transfer' });
+    const orderId = /review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const lines = await t.k.db.selectFrom('order_lines').select(['sku', 'unit_net', 'term_end']).where('order_id', '=', orderId).orderBy('line_no').execute();
+    assert.deepEqual(lines.map((l) => [l.sku, Number(l.unit_net), l.term_end === null ? null : Number(l.term_end)]), [['ms-up-5-10', 5479, null], ['ms-antivirus', 4082, YEAR_END]]);
+    await pay(orderId);
+    const lic = await licenceOf(support!.licence_id);
+    assert.equal(lic.maxUsers, 10);
+    assert.deepEqual(lic.addons, [{ code: 'antivirus', until: YEAR_END + 14 * DAY_MS }]);
+    // A running add-on bought again is a renewal: full price, a year from its end.
+    t.clock.set(YEAR_END - 50 * DAY_MS);
+    const cb2 = await as(c);
+    await cb2.get(`/shop/licence/${support!.licence_id}`);
+    await cb2.post('/basket/add', { plan_id: await planIdBySku(t.k.db, 'ms-antivirus'), quantity: '1', currency: 'GBP', licence_id: support!.licence_id });
+    assert.match((await cb2.get('/basket')).body, /£149\.00/);
+  });
+
   test('a forged plan id, another customer\'s subscription, and an upgrade with no running term are refused with clear errors', async () => {
     t.clock.set(START);
     const a = await customer('alice-up@example.com');

@@ -7,7 +7,7 @@ import { renderEmail } from '../../kernel/mail/template.js';
 import { formatDate, loadBrandIn } from '../billing/index.js';
 import { accountsRepository } from '../accounts/index.js';
 import type { LicenceIssuer, OrdersModule, TermHooks } from '../orders/index.js';
-import { DAY_MS, dueReminder, entitlementEnd, renewalStart, statusAt, type SubscriptionStatus } from './rules.js';
+import { DAY_MS, dueReminder, entitlementEnd, proRata, renewalStart, statusAt, type SubscriptionStatus } from './rules.js';
 import { loadRenewalSettings, parseGraceDays, RENEWALS_SETTING } from './subscriptions.settings.js';
 import type { RenewalMode, SubscriptionsTable } from './subscriptions.tables.js';
 import { InvalidSubscriptionInput, SubscriptionNotFound } from './subscriptions.errors.js';
@@ -59,6 +59,18 @@ export class SubscriptionsService {
       return s ? renewalStart(term(s), now, await this.graceDays(trx)) : null;
     },
     fulfilled: (trx, orderId) => this.recordOrder(trx, orderId),
+    priceForLicence: async (db, line) => {
+      const subs = await db.selectFrom('subscriptions').selectAll().where('licence_id', '=', line.licenceId).execute();
+      const support = subs.find((s) => s.item === 'support');
+      if (!support || line.now >= Number(support.period_end)) return null;
+      if (line.kind === 'addon') {
+        // An add-on that is still running is being renewed: a full term from its end, at the full price.
+        const running = subs.find((s) => s.item === `addon:${line.addonCode}`);
+        if (running && statusAt(term(running), line.now, await this.graceDays(db)) !== 'expired') return null;
+      }
+      const p = proRata(line.fullPrice, line.now, Number(support.period_start), Number(support.period_end));
+      return { unitNet: p.unitNet, termEnd: line.kind === 'addon' ? Number(support.period_end) : null };
+    },
   };
 
   /** Makes or moves the subscriptions an order's lines bought, and puts the add-ons' entitlement on the licences. */
