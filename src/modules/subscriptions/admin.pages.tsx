@@ -56,7 +56,9 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
             </table></div>
           )}
         </section>
-        <GraceForm grace={grace} csrf={request.csrfToken()} errors={{}} />
+        {request.auth!.role === 'owner' || request.auth!.role === 'admin'
+          ? <GraceForm grace={grace} csrf={request.csrfToken()} errors={{}} />
+          : <p>Grace period: {grace} days (owners and admins change it).</p>}
       </>
     ));
   });

@@ -393,6 +393,15 @@ describe('admin', () => {
     assert.equal(timeline.statusCode, 200);
     for (const kind of ['Order', 'Invoice', 'Licence', 'Subscription']) assert.match(timeline.body, new RegExp(`<td>${kind}</td>`));
     assert.equal((await owner.get('/admin/customers/nobody/timeline')).statusCode, 404);
+    await t.modules.accounts.staff.createStaff({ email: 'sam@vendor.example', name: 'Sam Sales', role: 'sales', password: 'sales password 1' }, null);
+    const sales = new TestBrowser(t.app);
+    await sales.get('/admin/login');
+    await sales.post('/admin/login', { email: 'sam@vendor.example', password: 'sales password 1' });
+    const list = await sales.get('/admin/subscriptions');
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, /Grace period: 14 days \(owners and admins change it\)/);
+    assert.equal((await sales.post('/admin/subscriptions/settings', { grace_days: '0' })).statusCode, 403, 'sales may not change the grace period');
+    assert.equal((await t.modules.subscriptions.subscriptions.graceDays()), 14);
     const cust = await (await as(c)).get('/admin/subscriptions');
     assert.equal(cust.statusCode, 303);
     assert.match(String(cust.headers.location), /^\/admin\/login/);
