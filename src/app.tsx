@@ -22,6 +22,7 @@ import { registerBillingAdminPages } from './modules/billing/index.js';
 import { createOrdersModule, type LicenceIssuer, type OrdersModule } from './modules/orders/index.js';
 import { COUNTRIES, normaliseCountry, normaliseTaxId } from './modules/orders/index.js';
 import { createSupportModule, type SupportModule } from './modules/support/index.js';
+import { createSubscriptionsModule, type SubscriptionsModule } from './modules/subscriptions/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
 
@@ -33,6 +34,7 @@ export interface App {
   orders: OrdersModule;
   catalog: CatalogService;
   support: SupportModule;
+  subscriptions: SubscriptionsModule;
 }
 
 /**
@@ -118,7 +120,8 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
 
   // The shop issues licences through this interface (orders/licence-issuer.ts); tests pass a double.
   const catalog = new CatalogService(k);
-  const orders = createOrdersModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer });
+  const subscriptions = createSubscriptionsModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer });
+  const orders = createOrdersModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer, terms: subscriptions.terms });
   await app.register(async (webhooks) => orders.registerWebhook(webhooks));
 
   // Surface 1: pages (session cookie, CSRF on every form).
@@ -126,6 +129,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     accounts.registerPages(pages, { afterSetup: async ({ demo }) => { if (demo) await loadDemoCatalogue(k.db, k.clock.now()); } });
     orders.registerPages(pages, accounts.accounts);
     licensing.registerAccountPages(pages);
+    subscriptions.registerPages(pages, orders);
     registerCatalogAdminPages(pages, k, catalog);
     registerBillingAdminPages(pages, k);
     registerAdminPages(pages, k);
@@ -137,5 +141,5 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     )));
   });
 
-  return { app, accounts, licensing, newsletter, orders, catalog, support };
+  return { app, accounts, licensing, newsletter, orders, catalog, support, subscriptions };
 }

@@ -6,6 +6,7 @@ import { computeTotals, type Totals } from '../billing/index.js';
 import { EmptyBasket, InvalidCurrency, InvalidOrderInput, InvalidQuantity, LicenceNotYours } from './orders.errors.js';
 import type { BasketLinesTable, BasketsTable } from './orders.tables.js';
 import type { LicenceIssuer } from './licence-issuer.js';
+import type { TermHooks } from './terms.js';
 
 export const MAX_QUANTITY = 100;
 const MAX_LINES = 30;
@@ -38,7 +39,14 @@ export interface PricedBasket { basket: Basket; lines: PricedLine[]; percentOff:
  * session cookie. Prices are never stored here; they are read from the catalogue every time.
  */
 export class BasketService {
-  constructor(private readonly k: Kernel, private readonly issuer: LicenceIssuer) {}
+  constructor(private readonly k: Kernel, private readonly issuer: LicenceIssuer, private readonly terms: TermHooks | null = null) {}
+
+  /** Upgrades and new add-ons for a licence mid-term are priced pro rata by subscriptions (orders/terms.ts). */
+  async termPrice(db: Db, sale: PlanForSale, licenceId: string | null): Promise<{ unitNet: number; termEnd: number | null } | null> {
+    const kind = sale.plan.kind;
+    if (!this.terms || !licenceId || sale.unitNet === null || (kind !== 'upgrade' && kind !== 'addon')) return null;
+    return this.terms.priceForLicence(db, { kind, licenceId, addonCode: sale.plan.addon_code, fullPrice: sale.unitNet, now: this.k.clock.now() });
+  }
 
   async find(token: string | undefined, db: Db = this.k.db): Promise<Basket | null> {
     if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
@@ -145,7 +153,7 @@ export class BasketService {
     for (const line of b.lines) {
       const sale = sales.get(line.plan_id);
       if (!sale || sale.unitNet === null) { problems.push('An item in your basket is no longer sold in this currency; remove it to continue.'); continue; }
-      lines.push({ line, sale, unitNet: sale.unitNet });
+      lines.push({ line, sale, unitNet: (await this.termPrice(db, sale, line.target_licence_id))?.unitNet ?? sale.unitNet });
     }
     if (b.row.coupon_code && !coupon) problems.push(`The coupon ${b.row.coupon_code} is no longer valid.`);
     const totals = computeTotals(lines.map((l) => ({ unitNet: l.unitNet, quantity: l.line.quantity, percentOff, rateBp })));

@@ -15,7 +15,13 @@ import { BasketChanged, EmptyBasket, IdempotencyMismatch, InvalidOrderInput, Inv
 
 type Trx = Transaction<Database>;
 
-export interface OrderItem { planId: string; quantity: number; licenceId: string | null }
+export interface OrderItem {
+  planId: string; quantity: number; licenceId: string | null;
+  /** Set only by server code (pro-rata upgrades from subscriptions), never from a form: the net unit price instead of the catalogue's. */
+  unitNet?: number;
+  /** Set with unitNet: the term the line buys ends here (an add-on co-termed with the support term). */
+  termEnd?: number | null;
+}
 
 export interface NewOrder {
   customer: { id: string; email: string };
@@ -115,7 +121,8 @@ export class CheckoutService {
       if (!sale) throw new UnknownPlan();
       if (sale.unitNet === null) throw new NoPrice(sale.plan.name, o.currency);
       const target = await this.baskets.checkTarget(sale, item.licenceId, o.customer.id, item.quantity, trx);
-      lines.push({ item, sale, target, unitNet: sale.unitNet });
+      const term = item.unitNet === undefined ? await this.baskets.termPrice(trx, sale, target) : null;
+      lines.push({ item: term ? { ...item, unitNet: term.unitNet, termEnd: term.termEnd } : item, sale, target, unitNet: item.unitNet ?? term?.unitNet ?? sale.unitNet });
     }
     // An add-on not named for an existing licence goes on a new licence of the same order, one each.
     for (const l of lines) {
@@ -145,7 +152,7 @@ export class CheckoutService {
         description: s.plan.name + (s.edition && s.edition.code !== 'standard' ? ` (${s.edition.name})` : ''),
         product_code: s.product.code, max_users: s.plan.kind === 'addon' ? null : s.tier?.max_users ?? null, addon_code: s.plan.addon_code,
         term_months: s.plan.term_months, quantity: t.quantity, unit_net: t.unitNet, discount: t.discount, net: t.net,
-        tax_rate_bp: t.rateBp, tax: t.tax, gross: t.gross, target_licence_id: l.target, licence_ids: '[]', term_start: null, term_end: null,
+        tax_rate_bp: t.rateBp, tax: t.tax, gross: t.gross, target_licence_id: l.target, licence_ids: '[]', term_start: null, term_end: l.item.termEnd ?? null,
       };
     })).execute();
     await recordCreated(trx, orderId, o.actor, now, o.channel === 'phone' ? 'phone order' : null);

@@ -5,6 +5,7 @@ import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import { BillingService, billingRepository, printableFromInvoice, renderPdf } from '../billing/index.js';
 import type { LicenceIssuer } from './licence-issuer.js';
+import type { TermHooks } from './terms.js';
 import type { OrderLinesTable, OrdersTable, PaymentMethod } from './orders.tables.js';
 import { transition, type Actor } from './state.js';
 import { orderLines } from './orders.repository.js';
@@ -44,7 +45,7 @@ export async function lockOrder(k: Kernel, trx: Trx, orderId: string): Promise<O
  * order row is locked first, so a second delivery of the same payment finds it paid and does nothing.
  */
 export class FulfilmentService {
-  constructor(private readonly k: Kernel, private readonly billing: BillingService, private readonly issuer: LicenceIssuer) {}
+  constructor(private readonly k: Kernel, private readonly billing: BillingService, private readonly issuer: LicenceIssuer, private readonly terms: TermHooks | null = null) {}
 
   async markPaid(orderId: string, actor: Actor, pay: ReceivedPayment): Promise<'paid' | 'already'> {
     return this.k.db.transaction().execute((trx) => this.markPaidInTrx(trx, orderId, actor, pay));
@@ -78,6 +79,7 @@ export class FulfilmentService {
       taxPoint: now, paymentNote: pay.provider === 'stripe' ? 'Paid by card. Thank you.' : 'Paid by bank transfer. Thank you.',
     });
     const { keys, changes } = await this.fulfilLines(trx, order, lines, now);
+    if (this.terms) await this.terms.fulfilled(trx, orderId);
     await transition(trx, orderId, 'paid', 'fulfilled', { kind: 'system', id: null }, now);
     const invoice = (await billingRepository.invoiceById(trx, issued.id))!;
     const pdf = await renderPdf(printableFromInvoice(invoice));
@@ -125,15 +127,17 @@ export class FulfilmentService {
         await done(l, [lic.licenceId], now, null);
       } else if (l.kind === 'renewal') {
         // Renewing early extends from the current end, not from today.
-        const start = Math.max(now, lic.maintenanceUntil ?? 0);
+        const start = (await this.terms?.renewalStart(trx, lic.licenceId, 'support', now)) ?? Math.max(now, lic.maintenanceUntil ?? 0);
         const until = addMonths(start, l.term_months ?? 12);
         await this.issuer.extendMaintenance(trx, lic.licenceId, { until });
         changes.push(`${lic.label}: support and updates until ${new Date(until).toISOString().slice(0, 10)}`);
         await done(l, [lic.licenceId], start, until);
       } else {
         const current = lic.addons.find((a) => a.code === l.addon_code)?.until ?? 0;
-        const start = Math.max(now, current ?? 0);
-        const until = addMonths(start, l.term_months ?? 12);
+        // A line priced to end with the licence's current support term (pro rata) carries that end already.
+        const coTerm = l.term_end === null ? null : Number(l.term_end);
+        const start = coTerm !== null ? now : (await this.terms?.renewalStart(trx, lic.licenceId, `addon:${l.addon_code}`, now)) ?? Math.max(now, current ?? 0);
+        const until = coTerm ?? addMonths(start, l.term_months ?? 12);
         await this.issuer.setAddon(trx, lic.licenceId, { code: l.addon_code!, until });
         changes.push(`${lic.label}: ${l.description} until ${new Date(until).toISOString().slice(0, 10)}`);
         await done(l, [lic.licenceId], start, until);

@@ -9,6 +9,7 @@ import { CheckoutService } from './checkout.service.js';
 import { FulfilmentService } from './fulfilment.service.js';
 import { PaymentsService } from './payments.service.js';
 import type { LicenceIssuer } from './licence-issuer.js';
+import type { TermHooks } from './terms.js';
 import { registerShopPages } from './shop.pages.js';
 import { registerBasketPages } from './basket.pages.js';
 import { registerCheckoutPages } from './checkout.pages.js';
@@ -18,6 +19,8 @@ import { registerPhoneOrderPages } from './phone-order.pages.js';
 import { registerStripeWebhook } from './webhook.routes.js';
 import './orders.tables.js';
 
+export type { TermHooks } from './terms.js';
+export type { OrderItem } from './checkout.service.js';
 export { unwiredLicenceIssuer, type LicenceIssuer, type IssueLicenceRequest, type LicenceSummary } from './licence-issuer.js';
 export type { OrderStatus, PaymentMethod } from './orders.tables.js';
 export { TRANSITIONS, canTransition } from './state.js';
@@ -37,11 +40,11 @@ export interface OrdersModule {
   registerWebhook(app: FastifyInstance): void;
 }
 
-export function createOrdersModule(k: Kernel, opts: { issuer: LicenceIssuer }): OrdersModule {
+export function createOrdersModule(k: Kernel, opts: { issuer: LicenceIssuer; terms?: TermHooks }): OrdersModule {
   const billing = new BillingService(k);
-  const baskets = new BasketService(k, opts.issuer);
+  const baskets = new BasketService(k, opts.issuer, opts.terms ?? null);
   const checkout = new CheckoutService(k, baskets);
-  const fulfilment = new FulfilmentService(k, billing, opts.issuer);
+  const fulfilment = new FulfilmentService(k, billing, opts.issuer, opts.terms ?? null);
   const payments = new PaymentsService(k, fulfilment, billing);
   k.jobs.every('orders.housekeeping', 6 * 3600_000, async () => {
     await baskets.purgeStale();
