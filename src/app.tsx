@@ -21,6 +21,7 @@ import { CatalogService, loadDemoCatalogue, registerCatalogAdminPages } from './
 import { registerBillingAdminPages } from './modules/billing/index.js';
 import { createOrdersModule, type LicenceIssuer, type OrdersModule } from './modules/orders/index.js';
 import { createSupportModule, type SupportModule } from './modules/support/index.js';
+import { createAccountingModule, type AccountingModule } from './modules/accounting/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
 
@@ -32,6 +33,7 @@ export interface App {
   orders: OrdersModule;
   catalog: CatalogService;
   support: SupportModule;
+  accounting: AccountingModule;
 }
 
 /**
@@ -117,6 +119,9 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   const orders = createOrdersModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer });
   await app.register(async (webhooks) => orders.registerWebhook(webhooks));
 
+  // The accounting export and its webhook (push jobs queued by billing as documents are issued).
+  const accounting = createAccountingModule(k);
+
   // Surface 1: pages (session cookie, CSRF on every form).
   await app.register(async (pages) => {
     accounts.registerPages(pages, { afterSetup: async ({ demo }) => { if (demo) await loadDemoCatalogue(k.db, k.clock.now()); } });
@@ -127,10 +132,11 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     registerPrivacyPages(pages, k);
     newsletter.registerPages(pages);
     await support.registerPages(pages);
+    accounting.registerPages(pages);
     pages.get('/', async (request, reply) => page(k.settings, request, reply, { title: 'Home' }, (
       <div class="card"><h1>{(await loadBrand(k.settings)).name}</h1><p>{(await loadBrand(k.settings)).tagline}</p><p><a class="button" href="/account">My account</a></p></div>
     )));
   });
 
-  return { app, accounts, licensing, newsletter, orders, catalog, support };
+  return { app, accounts, licensing, newsletter, orders, catalog, support, accounting };
 }
