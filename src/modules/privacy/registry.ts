@@ -8,9 +8,10 @@ import { catalogPrivacy } from '../catalog/index.js';
 import { ordersPrivacy } from '../orders/index.js';
 import { billingPrivacy } from '../billing/index.js';
 import { supportPrivacy } from '../support/index.js';
+import { resellersPrivacy } from '../resellers/privacy.js';
 
 /** Every module's declarations, in one list. A module that adds tables adds its declarations here. */
-export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy];
+export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy, resellersPrivacy];
 
 export interface Registry {
   purposes: Purpose[];
