@@ -104,6 +104,8 @@ describe(`resellers (${TEST_DIALECT})`, () => {
     assert.match(row, /,Net 30,/);
     const d = (ms: number) => { const x = new Date(ms); return `${String(x.getUTCDate()).padStart(2, '0')}/${String(x.getUTCMonth() + 1).padStart(2, '0')}/${x.getUTCFullYear()}`; };
     assert.ok(row.includes(`${d(Number(inv.issue_date))},${d(Number(inv.issue_date) + 30 * 86_400_000)}`));
+    // An invoiced order is not cancelled (its invoice and licences exist).
+    await assert.rejects(t.modules.orders.payments.cancel(orderId, { kind: 'staff', id: null }, 'test'), (e: { code?: string }) => e.code === 'ORD_INVALID_INPUT');
     // Payment later: recorded, order fulfilled, nothing issued twice.
     assert.equal(await t.modules.orders.fulfilment.markPaid(orderId, { kind: 'staff', id: null }, { provider: 'bank_transfer', providerRef: null, providerPaymentRef: null, amount: Number(o.total_gross), currency: 'GBP', note: null }), 'paid');
     assert.equal((await t.k.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status, 'fulfilled');
