@@ -75,10 +75,11 @@ export function documentPayload(d: SharedDocument, sentAt: number) {
  * receiver deduplicates on `Keyward-Document-Id`. Nothing is sent while the webhook is off.
  */
 export function registerPushJob(k: Kernel, dueDays?: DueDaysLookup, fetchImpl: typeof fetch = fetch): void {
-  assertShareable(allSources());
   k.jobs.register(PUSH_JOB, async (payload: { documentId?: string }) => {
     const w = await k.settings.get<Partial<StoredWebhook>>(WEBHOOK_SETTING, {});
     if (!w.enabled || !w.url || !w.secretSealed || typeof payload?.documentId !== 'string') return;
+    // Fails closed (the job retries, then dies) if a declaration stops sharing a column with accounting.
+    assertShareable(allSources());
     const d = await documentById(k.db, payload.documentId, dueDays);
     if (!d) return;
     const body = JSON.stringify(documentPayload(d, k.clock.now()));
