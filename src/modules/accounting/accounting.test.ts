@@ -12,6 +12,7 @@ import {
   DOCUMENT_SOURCES, PUSH_JOB, type FormatId,
 } from './index.js';
 import { documentById } from './ledger.js';
+import { staffBrowser, customerBrowser } from '../newsletter/testing.js';
 
 // ---- what the importers document (domain notes), restated here, not imported from the code ----
 const XERO = ['*ContactName', 'EmailAddress', 'POAddressLine1', 'POAddressLine2', 'POAddressLine3', 'POAddressLine4', 'POCity', 'PORegion', 'POPostalCode', 'POCountry',
@@ -350,7 +351,15 @@ describe('Admin → Accounting', () => {
     assert.equal((await owner.get(`/admin/accounting/export?format=xero&from=2000-01-01&to=${today()}&part=99`)).statusCode, 400);
   });
 
-  test('customers and anonymous visitors cannot reach the exports', async () => {
+  test('customers, support and sales staff, and anonymous visitors cannot reach the exports', async () => {
+    for (const role of ['support', 'sales'] as const) {
+      const b = await staffBrowser(t, role);
+      assert.equal((await b.get(`/admin/accounting/export?format=ledger&from=2000-01-01&to=${today()}`)).statusCode, 403);
+      assert.equal((await b.get('/admin/accounting')).statusCode, 403);
+    }
+    const { b: customer } = await customerBrowser(t, 'curious@customer.example');
+    const c = await customer.get(`/admin/accounting/export?format=ledger&from=2000-01-01&to=${today()}`);
+    assert.equal(c.statusCode, 303);
     const anon = await new TestBrowser(t.app).get(`/admin/accounting/export?format=ledger&from=2000-01-01&to=${today()}`);
     assert.equal(anon.statusCode, 303);
     assert.match(String(anon.headers.location), /^\/admin\/login/);
