@@ -23,6 +23,8 @@ import { createOrdersModule, type LicenceIssuer, type OrdersModule } from './mod
 import { COUNTRIES, normaliseCountry, normaliseTaxId } from './modules/orders/index.js';
 import { createSupportModule, type SupportModule } from './modules/support/index.js';
 import { createSubscriptionsModule, type SubscriptionsModule } from './modules/subscriptions/index.js';
+import { createAccountingModule, type AccountingModule } from './modules/accounting/index.js';
+import { createResellersModule, dueDaysForOrders, withResellerEndCustomers, type ResellersModule } from './modules/resellers/index.js';
 
 const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', import.meta.url), 'utf8');
 
@@ -35,6 +37,8 @@ export interface App {
   catalog: CatalogService;
   support: SupportModule;
   subscriptions: SubscriptionsModule;
+  accounting: AccountingModule;
+  resellers: ResellersModule;
 }
 
 /**
@@ -120,9 +124,15 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
 
   // The shop issues licences through this interface (orders/licence-issuer.ts); tests pass a double.
   const catalog = new CatalogService(k);
-  const subscriptions = createSubscriptionsModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer });
-  const orders = createOrdersModule(k, { issuer: opts.licenceIssuer ?? licensing.issuer, terms: subscriptions.terms });
+  // Reseller sales put the end customer's email on the licences they issue.
+  const issuer = withResellerEndCustomers(opts.licenceIssuer ?? licensing.issuer);
+  const subscriptions = createSubscriptionsModule(k, { issuer });
+  const orders = createOrdersModule(k, { issuer, terms: subscriptions.terms });
   await app.register(async (webhooks) => orders.registerWebhook(webhooks));
+
+  // The accounting export and its webhook (push jobs queued by billing as documents are issued).
+  const accounting = createAccountingModule(k, { dueDays: dueDaysForOrders });
+  const resellers = createResellersModule(k, { orders, issuer });
 
   // Surface 1: pages (session cookie, CSRF on every form).
   await app.register(async (pages) => {
@@ -136,10 +146,12 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     registerPrivacyPages(pages, k);
     newsletter.registerPages(pages);
     await support.registerPages(pages);
+    accounting.registerPages(pages);
+    resellers.registerPages(pages);
     pages.get('/', async (request, reply) => page(k.settings, request, reply, { title: 'Home' }, (
       <div class="card"><h1>{(await loadBrand(k.settings)).name}</h1><p>{(await loadBrand(k.settings)).tagline}</p><p><a class="button" href="/account">My account</a></p></div>
     )));
   });
 
-  return { app, accounts, licensing, newsletter, orders, catalog, support, subscriptions };
+  return { app, accounts, licensing, newsletter, orders, catalog, support, subscriptions, accounting, resellers };
 }

@@ -8,6 +8,7 @@ import { ordersMigrations } from './modules/orders/index.js';
 import { billingMigrations } from './modules/billing/index.js';
 import { supportMigrations } from './modules/support/index.js';
 import { subscriptionsMigrations } from './modules/subscriptions/index.js';
+import { resellersMigrations } from './modules/resellers/index.js';
 
 /** Every migration of the kernel and the modules; names start with their date, so they sort in the order written. */
-export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations, ...subscriptionsMigrations };
+export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations, ...subscriptionsMigrations, ...resellersMigrations };

@@ -24,6 +24,8 @@ export const ADMIN_NAV: NavLink[] = [
   { href: '/admin/audit', label: 'Audit log' },
   { href: '/admin/security', label: 'Security' },
   { href: '/admin/subscriptions', label: 'Subscriptions' },
+  { href: '/admin/accounting', label: 'Accounting' },
+  { href: '/admin/resellers', label: 'Resellers' },
 ];
 
 /** Renders a page in the site layout with the vendor's branding and the signed-in user's sign-out button. */

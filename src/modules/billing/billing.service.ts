@@ -49,6 +49,14 @@ export class BillingService {
     return { seller, rate };
   }
 
+  /**
+   * Queues the accounting push of a new document in the issuing transaction (the accounting module's
+   * job; it sends nothing while its webhook is off), so a document is pushed if and only if it exists.
+   */
+  private async announce(trx: Trx, documentId: string): Promise<void> {
+    await this.k.jobs.enqueue('accounting.push', { documentId }, { trx, idempotencyKey: `accounting.push:${documentId}` });
+  }
+
   /** Issues the order's invoice; a second call for the same order returns the first (never a second number). */
   async issueInvoice(trx: Trx, d: InvoiceDraft): Promise<IssuedDocument> {
     const existing = await invoiceForOrder(trx, d.orderId);
@@ -72,6 +80,7 @@ export class BillingService {
       invoice_id: id, line_no: i + 1, sku: l.sku, description: l.description, quantity: l.quantity,
       unit_net: l.unitNet, discount: l.discount, net: l.net, tax_rate_bp: l.rateBp, tax: l.tax,
     }))).execute();
+    await this.announce(trx, id);
     return { id, number, created: true };
   }
 
@@ -107,6 +116,7 @@ export class BillingService {
         quantity: 1, unit_net: p.net, discount: 0, net: p.net, tax_rate_bp: p.rateBp, tax: p.tax,
       }));
     await trx.insertInto('invoice_lines').values(creditLines).execute();
+    await this.announce(trx, id);
     return { id, number, created: true };
   }
 }

@@ -81,7 +81,7 @@ export function registerAdminPeoplePages(app: FastifyInstance, k: Kernel, subs: 
         <div class="table-wrap"><table>
           <thead><tr><th>When</th><th>List</th><th>Action</th><th>How</th><th>Where</th><th>IP</th><th>Wording shown</th></tr></thead>
           <tbody>{history.map((e) => (
-            <tr><td>{fmtTime(e.at)}</td><td>{LISTS[e.list_id]?.name ?? e.list_id}</td><td>{e.action}</td><td>{e.method} ({e.source})</td><td>{e.source_url ?? ''}</td><td>{e.ip ?? ''}</td>
+            <tr><td>{fmtTime(e.at)}</td><td>{(LISTS as Record<string, { name: string } | undefined>)[e.list_id]?.name ?? e.list_id}</td><td>{e.action}</td><td>{e.method} ({e.source})</td><td>{e.source_url ?? ''}</td><td>{e.ip ?? ''}</td>
               <td><details><summary class="mono">{e.wording_sha256.slice(0, 12)}… · notice v{e.notice_version}</summary><p class="pre-wrap">{e.wording}</p>{e.note ? <p class="muted">Note: {e.note}</p> : null}</details></td></tr>
           ))}</tbody>
         </table></div>

@@ -2,7 +2,7 @@ import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
 import { newId, sha256Hex } from '../../kernel/crypto/tokens.js';
 import type { Brand } from '../../kernel/views/brand.js';
-import type { ListId, NewsletterConsentEventsTable } from './newsletter.tables.js';
+import type { ConsentTopic, ListId, NewsletterConsentEventsTable } from './newsletter.tables.js';
 import { LISTS, type ListDef } from './lists.js';
 import { noticeVersion } from './newsletter.settings.js';
 
@@ -25,7 +25,7 @@ export interface ConsentContext {
 export interface ConsentEvent {
   subscriberId: string | null;
   email: string;
-  listId: ListId;
+  listId: ListId | ConsentTopic;
   action: NewsletterConsentEventsTable['action'];
   wording: string;
 }
@@ -79,3 +79,24 @@ export const preferenceLine = (b: Brand, l: ListDef) =>
     : `${l.name}: ${l.description} Untick to stop receiving them from ${b.name}.`;
 
 export const preferenceWording = (b: Brand) => Object.values(LISTS).map((l) => preferenceLine(b, l)).join('\n');
+
+// ---- permissions outside the mailing lists, kept in the same ledger ----
+
+export const resellerDirectoryWording = (b: Brand, listedAs: string) =>
+  `List ${listedAs} on ${b.name}'s public resellers page, with the name, website and country shown there. ` +
+  'You can withdraw this at any time on your reseller page; the listing disappears at once.';
+
+export const resellerDirectoryWithdrawWording = (b: Brand) => `Remove this reseller from ${b.name}'s public resellers page.`;
+
+/**
+ * The addresses whose latest ledger entry for a topic grants it ('opt_in'); a later 'unsubscribe'
+ * withdraws it. Read from the ledger itself, so a listing never outlives its permission.
+ */
+export async function grantedTopic(db: Db, topic: ConsentTopic, emails: string[]): Promise<Set<string>> {
+  if (emails.length === 0) return new Set();
+  const rows = await db.selectFrom('newsletter_consent_events').select(['email', 'action', 'at', 'id'])
+    .where('list_id', '=', topic).where('email', 'in', emails).orderBy('at').orderBy('id').execute();
+  const last = new Map<string, string>();
+  for (const r of rows) last.set(r.email, r.action);
+  return new Set([...last].filter(([, a]) => a === 'opt_in').map(([e]) => e));
+}

@@ -19,6 +19,8 @@ export { newsletterPrivacy } from './privacy.js';
 export { migrations as newsletterMigrations } from './migrations/index.js';
 export { exportNewsletterData, eraseNewsletterData } from './subject-data.js';
 export type { ListId } from './newsletter.tables.js';
+export type { ConsentTopic } from './newsletter.tables.js';
+export { recordConsent, grantedTopic, resellerDirectoryWording, resellerDirectoryWithdrawWording, type ConsentContext } from './consent.js';
 
 /**
  * Puts a customer on the security-advisory list (by customer id or email address) unless they opted out

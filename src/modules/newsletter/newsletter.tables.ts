@@ -46,13 +46,17 @@ export interface NewsletterSubscriptionsTable {
   unsubscribed_at: number | null;
 }
 
+/** Permissions other than mailing lists kept in the consent ledger: a reseller's listing on the public resellers page. */
+export type ConsentTopic = 'reseller_directory';
+
 /** Append-only proof of every consent action (no update or delete path; triggers refuse both). */
 export interface NewsletterConsentEventsTable {
   id: string;
   at: number;
   subscriber_id: string | null;
   email: string;
-  list_id: ListId;
+  /** A mailing list, or another permission recorded in the same ledger (ConsentTopic). */
+  list_id: ListId | ConsentTopic;
   action: 'subscribe' | 'confirm' | 'opt_in' | 'enrol' | 'unsubscribe';
   ip: string | null;
   user_agent: string | null;

@@ -35,6 +35,8 @@ export interface NewOrder {
   placedByStaffId: string | null;
   checkoutKey: string | null;
   checkoutHash: string | null;
+  /** Reseller orders: the reseller's account id (orders.reseller_id) and its prices for each plan. */
+  reseller?: { id: string; price(planId: string, catalogueUnitNet: number): { unitNet: number; percentOff: number } };
 }
 
 /** A short reference buyers can quote on a bank transfer (no 0/O/1/I to misread). */
@@ -122,7 +124,14 @@ export class CheckoutService {
       if (sale.unitNet === null) throw new NoPrice(sale.plan.name, o.currency);
       const target = await this.baskets.checkTarget(sale, item.licenceId, o.customer.id, item.quantity, trx);
       const term = item.unitNet === undefined ? await this.baskets.termPrice(trx, sale, target) : null;
-      lines.push({ item: term ? { ...item, unitNet: term.unitNet, termEnd: term.termEnd } : item, sale, target, unitNet: item.unitNet ?? term?.unitNet ?? sale.unitNet });
+      // The price before any discount: set by the server (renewal), pro rata to the term's end, or the catalogue's.
+      const base = item.unitNet ?? term?.unitNet ?? sale.unitNet;
+      // A reseller pays its own price (price list or discount); pro rata lines pay the same share of it.
+      const own = o.reseller ? o.reseller.price(sale.plan.id, sale.unitNet) : null;
+      const priced = own
+        ? { unitNet: base === sale.unitNet ? own.unitNet : Math.round((own.unitNet * base) / sale.unitNet), percentOff: own.percentOff }
+        : { unitNet: base, percentOff: coupon?.percent_off ?? 0 };
+      lines.push({ item: term ? { ...item, unitNet: term.unitNet, termEnd: term.termEnd } : item, sale, target, unitNet: priced.unitNet, percentOff: priced.percentOff });
     }
     // An add-on not named for an existing licence goes on a new licence of the same order, one each.
     for (const l of lines) {
@@ -132,11 +141,11 @@ export class CheckoutService {
       if (licences === 0) throw new InvalidOrderInput(`${l.sale.plan.name} needs a licence: buy it with a new licence, or from the page of the licence it is for.`);
       if (wanted > licences) throw new InvalidOrderInput(`${l.sale.plan.name}: one per licence, so at most ${licences} with the licences in this order.`);
     }
-    const totals = computeTotals(lines.map((l) => ({ unitNet: l.unitNet, quantity: l.item.quantity, percentOff: coupon?.percent_off ?? 0, rateBp: tax.rateBp })));
+    const totals = computeTotals(lines.map((l) => ({ unitNet: l.unitNet, quantity: l.item.quantity, percentOff: l.percentOff, rateBp: tax.rateBp })));
     const orderId = newId();
     const b = o.billing;
     await trx.insertInto('orders').values({
-      id: orderId, reference: newReference(), customer_id: o.customer.id, status: 'draft', channel: o.channel, reseller_id: null,
+      id: orderId, reference: newReference(), customer_id: o.customer.id, status: 'draft', channel: o.channel, reseller_id: o.reseller?.id ?? null,
       placed_by_staff_id: o.placedByStaffId, currency: o.currency, email: o.customer.email, phone: b.phone,
       billing_name: b.name, billing_company: b.company, billing_address_line1: b.line1, billing_address_line2: b.line2, billing_city: b.city,
       billing_region: b.region, billing_postcode: b.postcode, billing_country: tax.country, vat_number: tax.vatNumber,

@@ -70,14 +70,13 @@ export class FulfilmentService {
       }).execute();
     }
     const lines = await orderLines(trx, orderId);
-    const issued = await this.billing.issueInvoice(trx, {
-      orderId, orderReference: order.reference, customerId: order.customer_id, currency: order.currency,
-      buyer: { name: order.billing_name, company: order.billing_company, addressLines: addressLines(billingOf(order)), country: order.billing_country, vatNumber: order.vat_number, email: order.email },
-      taxTreatment: order.tax_treatment, notice: (JSON.parse(order.tax_evidence) as { notice?: string | null }).notice ?? null,
-      lines: lines.map((l) => ({ sku: l.sku, description: l.description, quantity: l.quantity, unitNet: Number(l.unit_net), discount: Number(l.discount), net: Number(l.net), rateBp: l.tax_rate_bp, tax: Number(l.tax) })),
-      byRate: ratesOf(lines), totals: { net: Number(order.total_net), tax: Number(order.total_tax), gross: Number(order.total_gross) },
-      taxPoint: now, paymentNote: pay.provider === 'stripe' ? 'Paid by card. Thank you.' : 'Paid by bank transfer. Thank you.',
-    });
+    const issued = await this.billing.issueInvoice(trx, this.invoiceDraft(order, lines, now, pay.provider === 'stripe' ? 'Paid by card. Thank you.' : 'Paid by bank transfer. Thank you.'));
+    // An order invoiced on account (a reseller on payment terms) already has its invoice and licences.
+    if (!issued.created && lines.some((l) => l.licence_ids !== '[]')) {
+      await transition(trx, orderId, 'paid', 'fulfilled', { kind: 'system', id: null }, now, 'invoiced on account; paid');
+      await this.k.audit.record({ actorKind: actor.kind === 'staff' ? 'staff' : 'system', actorId: actor.id, action: 'order.paid', target: orderId, detail: { provider: pay.provider, invoice: issued.number, onAccount: true } }, trx);
+      return 'paid';
+    }
     const { keys, changes } = await this.fulfilLines(trx, order, lines, now);
     if (this.terms) await this.terms.fulfilled(trx, orderId);
     await transition(trx, orderId, 'paid', 'fulfilled', { kind: 'system', id: null }, now);
@@ -86,6 +85,40 @@ export class FulfilmentService {
     await sendInvoiceAndKeys(this.k, trx, order, { number: issued.number, pdf }, keys, changes);
     await this.k.audit.record({ actorKind: actor.kind === 'staff' ? 'staff' : 'system', actorId: actor.id, action: 'order.paid', target: orderId, detail: { provider: pay.provider, invoice: issued.number } }, trx);
     return 'paid';
+  }
+
+  private invoiceDraft(order: OrdersTable, lines: OrderLinesTable[], taxPoint: number, paymentNote: string) {
+    return {
+      orderId: order.id, orderReference: order.reference, customerId: order.customer_id, currency: order.currency,
+      buyer: { name: order.billing_name, company: order.billing_company, addressLines: addressLines(billingOf(order)), country: order.billing_country, vatNumber: order.vat_number, email: order.email },
+      taxTreatment: order.tax_treatment, notice: (JSON.parse(order.tax_evidence) as { notice?: string | null }).notice ?? null,
+      lines: lines.map((l) => ({ sku: l.sku, description: l.description, quantity: l.quantity, unitNet: Number(l.unit_net), discount: Number(l.discount), net: Number(l.net), rateBp: l.tax_rate_bp, tax: Number(l.tax) })),
+      byRate: ratesOf(lines), totals: { net: Number(order.total_net), tax: Number(order.total_tax), gross: Number(order.total_gross) },
+      taxPoint, paymentNote,
+    };
+  }
+
+  /**
+   * An order on payment terms (a reseller's account): the invoice is issued now with its due date, the
+   * licences are issued now, and the order waits for payment, which markPaid records later without
+   * issuing anything twice. In the caller's transaction, so the caller's own records commit with it.
+   */
+  async fulfilOnAccountInTrx(trx: Trx, orderId: string, actor: Actor, termsDays: number): Promise<{ invoiceId: string; invoiceNumber: number }> {
+    if (!Number.isInteger(termsDays) || termsDays < 1 || termsDays > 120) throw new InvalidOrderInput('Payment terms are 1 to 120 days.');
+    const order = await lockOrder(this.k, trx, orderId);
+    if (order.status !== 'draft' && order.status !== 'awaiting_payment') throw new InvalidOrderInput('Only an unpaid order can be invoiced on account.');
+    const now = this.k.clock.now();
+    if (order.status === 'draft') await transition(trx, orderId, 'draft', 'awaiting_payment', actor, now, `invoiced on account, ${termsDays} days`);
+    const lines = await orderLines(trx, orderId);
+    const due = new Date(now + termsDays * 86_400_000).toISOString().slice(0, 10);
+    const issued = await this.billing.issueInvoice(trx, this.invoiceDraft(order, lines, now, `Payment due within ${termsDays} days, by ${due}. Please quote the invoice number.`));
+    if (!issued.created) throw new InvalidOrderInput('This order is already invoiced.');
+    const { keys, changes } = await this.fulfilLines(trx, order, lines, now);
+    const invoice = (await billingRepository.invoiceById(trx, issued.id))!;
+    const pdf = await renderPdf(printableFromInvoice(invoice));
+    await sendInvoiceAndKeys(this.k, trx, order, { number: issued.number, pdf }, keys, changes);
+    await this.k.audit.record({ actorKind: actor.kind === 'staff' ? 'staff' : actor.kind === 'customer' ? 'customer' : 'system', actorId: actor.id, action: 'order.invoiced_on_account', target: orderId, detail: { invoice: issued.number, termsDays } }, trx);
+    return { invoiceId: issued.id, invoiceNumber: issued.number };
   }
 
   /** Perpetual lines issue licences (with the order's add-ons riding along); the rest change the named licence. */

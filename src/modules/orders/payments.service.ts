@@ -50,6 +50,8 @@ export class PaymentsService {
   async cancel(orderId: string, actor: Actor, note: string | null): Promise<void> {
     await this.k.db.transaction().execute(async (trx) => {
       const o = await lockOrder(this.k, trx, orderId);
+      // An order invoiced on account (a reseller's) has an issued invoice and licences: it is not cancelled.
+      if (await billingRepository.invoiceForOrder(trx, orderId)) throw new InvalidOrderInput('This order is already invoiced; it cannot be cancelled.');
       await transition(trx, orderId, o.status, 'cancelled', actor, this.k.clock.now(), note);
       await trx.updateTable('payments').set({ status: 'cancelled', updated_at: this.k.clock.now() }).where('order_id', '=', orderId).where('status', '=', 'pending').execute();
     });

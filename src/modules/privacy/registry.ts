@@ -9,9 +9,10 @@ import { ordersPrivacy } from '../orders/index.js';
 import { billingPrivacy } from '../billing/index.js';
 import { supportPrivacy } from '../support/index.js';
 import { subscriptionsPrivacy } from '../subscriptions/index.js';
+import { resellersPrivacy } from '../resellers/privacy.js';
 
 /** Every module's declarations, in one list. A module that adds tables adds its declarations here. */
-export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy, subscriptionsPrivacy];
+export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy, subscriptionsPrivacy, resellersPrivacy];
 
 export interface Registry {
   purposes: Purpose[];

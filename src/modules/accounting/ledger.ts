@@ -1,0 +1,98 @@
+import type { Db } from '../../kernel/db/database.js';
+import { DOCUMENT_SOURCES, LINE_SOURCES, type SharedDocument, type SharedLine, type SharedPayment } from './shared.js';
+
+/** Days until an invoice is due, per order (resellers on account); orders not in the map are paid at issue. */
+export type DueDaysLookup = (db: Db, orderIds: string[]) => Promise<Map<string, number>>;
+
+export interface Range { from: number; to: number }
+
+const col = (ref: string) => ref.split('.')[1]!;
+const DOC_COLUMNS = Object.values(DOCUMENT_SOURCES).map(col) as Array<keyof import('../billing/billing.tables.js').InvoicesTable>;
+const LINE_COLUMNS = ['invoice_id', ...Object.values(LINE_SOURCES).map(col)] as Array<keyof import('../billing/billing.tables.js').InvoiceLinesTable>;
+
+/** Picks exactly the declared keys out of a row (nothing else reaches a format). */
+function toDocument(row: Record<string, unknown>, lines: SharedLine[], dueDays: number): SharedDocument {
+  const d: Record<string, unknown> = {};
+  for (const [key, ref] of Object.entries(DOCUMENT_SOURCES)) {
+    const v = row[col(ref)];
+    d[key] = typeof v === 'bigint' || (typeof v === 'string' && /^(number|issueDate|taxPoint|creditedNumber|creditedDate|total\w+|gbpRateMicros)$/.test(key)) ? Number(v) : v;
+  }
+  return { ...(d as Omit<SharedDocument, 'lines' | 'dueDays'>), lines, dueDays };
+}
+
+function toLine(row: Record<string, unknown>): SharedLine {
+  const l: Record<string, unknown> = {};
+  for (const [key, ref] of Object.entries(LINE_SOURCES)) {
+    const v = row[col(ref)];
+    l[key] = key === 'sku' || key === 'description' ? String(v) : Number(v);
+  }
+  return l as SharedLine;
+}
+
+/**
+ * The invoices and credit notes issued in [from, to), in number order, a batch at a time, so a range of
+ * any size streams in constant memory. `skip`/`limit` count documents (Xero takes 500 a file).
+ */
+export async function* documentsIn(db: Db, range: Range, opts: { dueDays?: DueDaysLookup; skip?: number; limit?: number; batch?: number } = {}): AsyncGenerator<SharedDocument> {
+  const batch = opts.batch ?? 200;
+  const skip = opts.skip ?? 0;
+  const limit = opts.limit ?? Number.MAX_SAFE_INTEGER;
+  let after = -1;
+  let skipped = 0;
+  let yielded = 0;
+  for (;;) {
+    const rows = await db.selectFrom('invoices').select(DOC_COLUMNS).where('issue_date', '>=', range.from).where('issue_date', '<', range.to)
+      .where('number', '>', after).orderBy('number').limit(batch).execute();
+    if (rows.length === 0) return;
+    after = Number(rows.at(-1)!.number);
+    const take: typeof rows = [];
+    for (const r of rows) {
+      if (skipped < skip) { skipped++; continue; }
+      if (yielded + take.length >= limit) break;
+      take.push(r);
+    }
+    if (take.length) {
+      const lineRows = await db.selectFrom('invoice_lines').select(LINE_COLUMNS).where('invoice_id', 'in', take.map((r) => r.id)).orderBy('invoice_id').orderBy('line_no').execute();
+      const due = opts.dueDays ? await opts.dueDays(db, [...new Set(take.map((r) => r.order_id))]) : new Map<string, number>();
+      for (const r of take) {
+        const lines = lineRows.filter((l) => l.invoice_id === r.id).map((l) => toLine(l as Record<string, unknown>));
+        yield toDocument(r as Record<string, unknown>, lines, r.kind === 'invoice' ? due.get(r.order_id) ?? 0 : 0);
+        yielded++;
+      }
+    }
+    if (yielded >= limit || rows.length < batch) return;
+  }
+}
+
+export async function documentById(db: Db, id: string, dueDays?: DueDaysLookup): Promise<SharedDocument | null> {
+  const r = await db.selectFrom('invoices').select(DOC_COLUMNS).where('id', '=', id).executeTakeFirst();
+  if (!r) return null;
+  const lineRows = await db.selectFrom('invoice_lines').select(LINE_COLUMNS).where('invoice_id', '=', id).orderBy('line_no').execute();
+  const due = dueDays && r.kind === 'invoice' ? (await dueDays(db, [r.order_id])).get(r.order_id) ?? 0 : 0;
+  return toDocument(r as Record<string, unknown>, lineRows.map((l) => toLine(l as Record<string, unknown>)), due);
+}
+
+export async function countDocuments(db: Db, range: Range): Promise<number> {
+  const r = await db.selectFrom('invoices').select((eb) => eb.fn.countAll<number>().as('n')).where('issue_date', '>=', range.from).where('issue_date', '<', range.to).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Payments received in [from, to), as receipts against their order's invoice number. */
+export async function* paymentsIn(db: Db, range: Range, batch = 500): AsyncGenerator<SharedPayment> {
+  let afterAt = -1;
+  let afterId = '';
+  for (;;) {
+    const rows = await db.selectFrom('payments')
+      .innerJoin('invoices', (j) => j.onRef('invoices.order_id', '=', 'payments.order_id').on('invoices.kind', '=', 'invoice'))
+      .select(['payments.id', 'payments.updated_at', 'payments.amount', 'payments.currency', 'payments.provider', 'invoices.number', 'invoices.customer_id', 'invoices.buyer_name', 'invoices.buyer_company'])
+      .where('payments.status', '=', 'succeeded').where('payments.updated_at', '>=', range.from).where('payments.updated_at', '<', range.to)
+      .where((eb) => eb.or([eb('payments.updated_at', '>', afterAt), eb.and([eb('payments.updated_at', '=', afterAt), eb('payments.id', '>', afterId)])]))
+      .orderBy('payments.updated_at').orderBy('payments.id').limit(batch).execute();
+    for (const r of rows) {
+      yield { id: r.id, at: Number(r.updated_at), amount: Number(r.amount), currency: r.currency, provider: r.provider, invoiceNumber: Number(r.number), customerRef: r.customer_id, contactName: r.buyer_name, contactCompany: r.buyer_company };
+    }
+    if (rows.length < batch) return;
+    afterAt = Number(rows.at(-1)!.updated_at);
+    afterId = rows.at(-1)!.id;
+  }
+}
