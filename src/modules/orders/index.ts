@@ -28,7 +28,6 @@ export { decideTax, normaliseVatNumber, EU_COUNTRIES, type TaxDecision, type Tax
 export { COUNTRIES, normaliseCountry, normaliseTaxId } from './tax.js';
 export { ordersPrivacy } from './privacy.js';
 export { parseBilling, addressLines, FieldError, type BillingDetails } from './billing-form.js';
-export { COUNTRIES } from './tax.js';
 export { BillingFields, CountrySelect } from './checkout.pages.js';
 export { migrations as ordersMigrations } from './migrations/index.js';
 
