@@ -20,6 +20,8 @@ export class SmtpPeer {
   port = 0;
   /** When set, the peer refuses every message with this SMTP error (to test retries). */
   refuse: string | null = null;
+  /** When set, each message is acknowledged only after this many milliseconds (a slow receiving server). */
+  delayMs = 0;
 
   async start(): Promise<this> {
     this.server = new SMTPServer({
@@ -28,6 +30,7 @@ export class SmtpPeer {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
+          if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
           if (this.refuse) { const e = new Error(this.refuse) as Error & { responseCode: number }; e.responseCode = 451; return callback(e); }
           const raw = Buffer.concat(chunks).toString('utf8');
           const parsed = await PostalMime.parse(raw);
@@ -44,6 +47,22 @@ export class SmtpPeer {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
+  }
+
+  /** How many times each Message-ID arrived (a message sent twice shows up as 2). */
+  countsByMessageId(filter: (m: ReceivedMail) => boolean = () => true): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const m of this.received) {
+      if (!filter(m)) continue;
+      const id = m.headers['message-id'] ?? '(none)';
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  /** Message-IDs that arrived more than once. */
+  duplicates(filter?: (m: ReceivedMail) => boolean): string[] {
+    return [...this.countsByMessageId(filter)].filter(([, n]) => n > 1).map(([id]) => id);
   }
 
   get url(): string {
