@@ -11,6 +11,8 @@ export interface ReceivedMail {
   html: string;
   headers: Record<string, string>;
   attachments: Array<{ filename: string | null; mimeType: string; size: number }>;
+  /** When the peer accepted it (Date.now()). */
+  receivedAt: number;
 }
 
 /** A real SMTP peer on loopback that keeps what it receives, for tests of outgoing mail. */
@@ -36,7 +38,7 @@ export class SmtpPeer {
           const parsed = await PostalMime.parse(raw);
           this.received.push({
             from: session.envelope.mailFrom ? (session.envelope.mailFrom as { address: string }).address : '',
-            to: session.envelope.rcptTo.map((r) => r.address), raw, subject: parsed.subject ?? '', text: parsed.text ?? '', html: parsed.html ?? '',
+            receivedAt: Date.now(), to: session.envelope.rcptTo.map((r) => r.address), raw, subject: parsed.subject ?? '', text: parsed.text ?? '', html: parsed.html ?? '',
             headers: Object.fromEntries(parsed.headers.map((h) => [h.key.toLowerCase(), h.value])),
             attachments: parsed.attachments.map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: typeof a.content === 'string' ? a.content.length : (a.content as ArrayBuffer).byteLength })),
           });
@@ -44,6 +46,8 @@ export class SmtpPeer {
         });
       },
     });
+    // A sender that dies mid-session (the crash tests kill nodes) resets its connection: not our error.
+    this.server.on('error', () => {});
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
