@@ -26,7 +26,7 @@ import { seedSubscribers } from '../../src/modules/newsletter/testing.js';
 import { planIdBySku } from '../../src/modules/orders/testing.js';
 import { SELLER_SETTING, RATES_SETTING, BANK_SETTING } from '../../src/modules/billing/index.js';
 import { seedInstalledBase, type SeededInstall } from '../../bench/lib/seed.js';
-import { HttpBrowser, Node, callBody, callhome, nodeEnv, postgresOrSkip, run, sleep, tempDir } from './harness.js';
+import { BIN, HttpBrowser, Node, callBody, callhome, nodeEnv, postgresOrSkip, run, sleep, tempDir } from './harness.js';
 
 const KILLS = Number(process.env.KEYWARD_CRASH_KILLS ?? 3);
 const SUBSCRIBERS = 200;
@@ -54,7 +54,7 @@ before(async () => {
     extra.DATABASE_URL = db.url;
   }
   const env = nodeEnv(extra);
-  await run('bin/keyward', ['migrate'], { env });
+  await run(BIN, ['migrate'], { env });
   config = loadConfig(env);
   const k = createKernel(config, { log: silentLog });
   try {

@@ -18,7 +18,7 @@ import { createNewsletterModule } from '../../src/modules/newsletter/index.js';
 import { NEWSLETTER_SETTING } from '../../src/modules/newsletter/newsletter.settings.js';
 import { seedSubscribers } from '../../src/modules/newsletter/testing.js';
 import { seedInstalledBase, type SeededInstall } from '../../bench/lib/seed.js';
-import { HttpBrowser, Node, callBody, callhome, nodeEnv, postgresOrSkip, run, sleep, tempDir } from './harness.js';
+import { BIN, HttpBrowser, Node, callBody, callhome, nodeEnv, postgresOrSkip, run, sleep, tempDir } from './harness.js';
 
 const LOGIN_LIMIT = 6;
 let skip: string | null = null;
@@ -43,7 +43,7 @@ before(async () => {
   });
   const dir = tempDir('nodes');
   dirs.push(dir);
-  await run('bin/keyward', ['migrate'], { env: { ...base, KEYWARD_DATA_DIR: dir } });
+  await run(BIN, ['migrate'], { env: { ...base, KEYWARD_DATA_DIR: dir } });
 
   // Seed through a kernel in this process (it runs no jobs).
   k = createKernel(loadConfig({ ...base, KEYWARD_DATA_DIR: dir }), { log: silentLog });

@@ -11,7 +11,7 @@ import { createKernel } from '../../src/kernel/context.js';
 import { migrateToLatest } from '../../src/kernel/db/migrate.js';
 import { TEST_DIALECT, silentLog } from '../../src/kernel/testing/db.js';
 import { allMigrations } from '../../src/migrations.js';
-import { Node, nodeEnv, run, tempDir } from './harness.js';
+import { BIN, Node, nodeEnv, run, tempDir } from './harness.js';
 
 const names = Object.keys(allMigrations).sort();
 const last = names.at(-1)!;
@@ -42,7 +42,7 @@ const applied = (file: string) => {
 test('SQLite: refused without --migrate, backed up then migrated with it', async (t) => {
   if (TEST_DIALECT !== 'sqlite') return t.skip('the pre-migration copy is SQLite\'s (on PostgreSQL the operator\'s pg_dump/bin/keyward backup is the copy)');
   const file = path.join(dir, 'keyward.sqlite');
-  await assert.rejects(run('bin/keyward', ['serve'], { env: { ...env, PORT: '0' } }), (err: { code: number; stderr: string }) => {
+  await assert.rejects(run(BIN, ['serve'], { env: { ...env, PORT: '0' } }), (err: { code: number; stderr: string }) => {
     assert.equal(err.code, 2);
     assert.match(err.stderr, new RegExp(`1 database migration\\(s\\) are pending \\(${last}\\)`));
     return true;
