@@ -221,7 +221,7 @@ test(`SIGKILL at random moments under load on ${TEST_DIALECT}: nothing acknowled
 
     console.log(`# ${KILLS} kills in ${((Date.now() - t0) / 1000).toFixed(1)} s; acknowledged: ${acked.activations.length} activations, ${acked.orders.length} orders, ${acked.invoices.length} invoices, ${acked.consents.length} sign-ups; ${peer.received.length} emails`);
     assert.deepEqual(serverErrors, [], 'no 5xx answers');
-    assert.ok(acked.activations.length > 20 && acked.orders.length > 0 && acked.invoices.length > 0 && acked.consents.length > 0, 'the load did something');
+    assert.ok(acked.activations.length > 5 && acked.orders.length > 0 && acked.invoices.length > 0 && acked.consents.length > 0, 'the load did something');
 
     await integrityCheck(h);
 

@@ -67,7 +67,7 @@ const freshKey = () => `SHARED-${crypto.randomBytes(6).toString('hex').toUpperCa
 const freshIp = () => `10.${crypto.randomInt(256)}.${crypto.randomInt(256)}.${crypto.randomInt(1, 255)}`;
 
 /** 20 calls on node A and 10 on node B (30 accepted in all): both must then refuse the 31st. */
-async function provesSharedLicenceLimit(p: Pair) {
+async function provesSharedLicenceLimit(p: Pair): Promise<string> {
   const [a, b] = p.nodes;
   const lic = freshKey();
   for (let i = 0; i < 20; i++) assert.equal(await call(a, lic, freshIp()), 200, `A call ${i + 1}`);
@@ -81,6 +81,7 @@ async function provesSharedLicenceLimit(p: Pair) {
   assert.equal(await call(b, freshKey(), freshIp()), 200, 'another licence is not affected');
   p.clock.advance(60_000);
   assert.equal(await call(a, lic, freshIp()), 200, 'a new window');
+  return lic;
 }
 
 describe('call-home rate limits across two nodes sharing Redis', () => {
@@ -94,7 +95,14 @@ describe('call-home rate limits across two nodes sharing Redis', () => {
 
   test('the per-licence limit counts calls on both nodes', async (t) => {
     if (skip) return t.skip(skip);
-    await provesSharedLicenceLimit(p!);
+    const lic = await provesSharedLicenceLimit(p!);
+    const { Redis } = await import('ioredis');
+    const r = new Redis(REDIS_URL);
+    try {
+      const keys = await r.keys('keyward:rl:*');
+      assert.ok(keys.some((key) => key.includes(':callhome:licence:')), 'licence counters are in Redis');
+      assert.deepEqual(keys.filter((key) => key.toUpperCase().includes(lic)), [], 'never the licence key itself, only a digest');
+    } finally { r.disconnect(); }
   });
 
   test('the per-IP limit counts calls on both nodes', async (t) => {
@@ -140,9 +148,10 @@ describe(`without Redis on ${TEST_DIALECT}`, () => {
 
   if (TEST_DIALECT === 'postgres') {
     test('the database shares the counters between nodes', async () => {
-      await provesSharedLicenceLimit(p);
+      const lic = await provesSharedLicenceLimit(p);
       const rows = await p.nodes[0].k.db.selectFrom('rate_limits').select('key').where('key', 'like', 'sc:callhome:licence:%').execute();
       assert.ok(rows.length >= 1, 'counters are rows of rate_limits');
+      assert.deepEqual(rows.filter((r) => r.key.toUpperCase().includes(lic)), [], 'never the licence key itself, only a digest');
     });
   } else {
     test('SQLite (one machine) counts per process: a second process does not see the first one\'s calls', async () => {

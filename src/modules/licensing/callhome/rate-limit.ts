@@ -9,6 +9,7 @@
 // synced in the background so a call never waits on the store; without one (SQLite) counters are per
 // process, and with several processes the effective limit is higher, never lower, which the contract allows.
 
+import crypto from 'node:crypto';
 import { FixedWindowCounter } from '../../../kernel/http/window-counter.js';
 import { SharedWindowCounter, type SharedCounterStore } from '../../../kernel/http/shared-counter.js';
 
@@ -26,28 +27,30 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
 
 export class CallhomeRateLimiter {
   /** One pair of fixed-window counters; made anew when staff change the window length. */
-  private counters: { windowMs: number; ips: Counter; licences: Counter } | null = null;
+  private counters: { windowMs: number; ips: Counter; licences: Counter; shared: SharedWindowCounter[] } | null = null;
 
   private limits: RateLimits = RATE_LIMIT_DEFAULTS;
 
   constructor(private readonly now: () => number, private readonly shared: SharedCounterStore | null = null) {}
 
-  private counter(name: string, windowMs: number): Counter {
-    if (!this.shared) return new FixedWindowCounter(windowMs, this.now);
+  private make(windowMs: number): NonNullable<CallhomeRateLimiter['counters']> {
+    if (!this.shared) return { windowMs, ips: new FixedWindowCounter(windowMs, this.now), licences: new FixedWindowCounter(windowMs, this.now), shared: [] };
     // Keys past half their limit are re-read on every sync, so other nodes' calls are seen in time.
-    const watchFrom = () => Math.ceil((name === 'ip' ? this.limits.perIp : this.limits.perLicence) / 2);
-    return new SharedWindowCounter(windowMs, this.now, this.shared, `callhome:${name}`, { watchFrom });
+    const ips = new SharedWindowCounter(windowMs, this.now, this.shared, 'callhome:ip', { watchFrom: () => Math.ceil(this.limits.perIp / 2) });
+    const lic = new SharedWindowCounter(windowMs, this.now, this.shared, 'callhome:licence', { watchFrom: () => Math.ceil(this.limits.perLicence / 2) });
+    // Licence keys are secrets (stored sealed and hashed): the shared store only ever sees a digest.
+    const digest = (key: string) => crypto.createHash('sha256').update(key).digest('base64url').slice(0, 32);
+    const licences: Counter = { count: (key) => lic.count(digest(key)), hit: (key) => lic.hit(digest(key)) };
+    return { windowMs, ips, licences, shared: [ips, lic] };
   }
 
   /** Sends pending counts to the shared store now (tests; otherwise it happens in the background). */
   async sync(): Promise<void> {
-    const c = this.counters;
-    if (c && c.ips instanceof SharedWindowCounter && c.licences instanceof SharedWindowCounter) await Promise.all([c.ips.sync(), c.licences.sync()]);
+    await Promise.all((this.counters?.shared ?? []).map((c) => c.sync()));
   }
 
   async close(): Promise<void> {
-    const c = this.counters;
-    if (c && c.ips instanceof SharedWindowCounter && c.licences instanceof SharedWindowCounter) { c.ips.stop(); c.licences.stop(); }
+    for (const c of this.counters?.shared ?? []) c.stop();
     await this.shared?.close();
   }
 
@@ -59,9 +62,8 @@ export class CallhomeRateLimiter {
     this.limits = limits;
     const windowMs = limits.windowSeconds * 1000;
     if (this.counters?.windowMs !== windowMs) {
-      const old = this.counters;
-      if (old && old.ips instanceof SharedWindowCounter && old.licences instanceof SharedWindowCounter) { old.ips.stop(); old.licences.stop(); }
-      this.counters = { windowMs, ips: this.counter('ip', windowMs), licences: this.counter('licence', windowMs) };
+      for (const c of this.counters?.shared ?? []) c.stop();
+      this.counters = this.make(windowMs);
     }
     const { ips, licences } = this.counters;
     if (ips.count(ip) >= limits.perIp || (licence !== null && licences.count(licence) >= limits.perLicence)) {
