@@ -72,10 +72,12 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     referrerPolicy: { policy: 'same-origin' },
   });
   // Counters are shared by every node: in Redis when configured, otherwise in the database.
+  const redis = k.config.redisUrl ? new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) : null;
+  if (redis) { redis.on('error', () => { /* reported by the failing commands */ }); app.addHook('onClose', async () => { redis.disconnect(); }); }
   await app.register(rateLimit, {
     global: false,
-    ...(k.config.redisUrl
-      ? { redis: new (await import('ioredis')).Redis(k.config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 }) }
+    ...(redis
+      ? { redis }
       : { store: dbRateLimitStore(k.db, k.clock) as never }),
   });
 

@@ -11,6 +11,7 @@ import { CallhomeService } from './callhome/callhome.service.js';
 import { registerCallhomeApi } from './callhome/callhome.routes.js';
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
+import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
 import { SignerHolder } from './callhome/signer.js';
 import { LicencesService } from './licences.service.js';
 import { CatalogService } from './catalog.service.js';
@@ -52,6 +53,8 @@ export interface LicensingModule {
   /** Re-reads the active signing key now (it is also re-read every 30 seconds). */
   reloadSigningKey(): Promise<void>;
   settings(): Promise<CallhomeSettings>;
+  /** Sends this node's call-home rate-limit counts to the shared store now (tests; otherwise every 100 ms). */
+  syncRateLimits(): Promise<void>;
 }
 
 /** Largest installer or content pack the admin API accepts. */
@@ -68,7 +71,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const catalog = new CatalogService(k, licences, catalogCache);
   const abuse = new AbuseService(k);
   const urls = new DownloadUrls(k.secrets, k.config.publicUrl);
-  const limiter = new CallhomeRateLimiter(() => k.clock.now());
+  const limiter = new CallhomeRateLimiter(() => k.clock.now(), sharedCounterStore(k.config, k.db));
   const customerLicences = new CustomerLicencesService(k, callhome);
 
   k.jobs.every('licensing.ip-retention', DAY_MS, async () => {
@@ -89,6 +92,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
       app.addHook('onClose', async () => {
         signer.stop();
         await bookkeeper.stop();
+        await limiter.close();
       });
       await registerCallhomeApi(app, {
         k, service: callhome, signer, limiter, settings, catalog: catalogCache, urls,
@@ -107,5 +111,6 @@ export function createLicensingModule(k: Kernel): LicensingModule {
     },
     flush: () => bookkeeper.flush(),
     reloadSigningKey: () => signer.reload(),
+    syncRateLimits: () => limiter.sync(),
   };
 }
