@@ -64,3 +64,4 @@ export function createAccountsModule(k: Kernel, hooks: AccountsHooks = {}): Acco
     },
   };
 }
+export { accountsSubjectData } from './privacy-data.js';

@@ -98,3 +98,4 @@ export function createLicensingModule(k: Kernel): LicensingModule {
     reloadSigningKey: () => signer.reload(),
   };
 }
+export { licensingSubjectData, applyLicensingRetention } from './privacy-data.js';

@@ -65,3 +65,6 @@ export function createNewsletterModule(k: Kernel): NewsletterModule {
     },
   };
 }
+export { newsletterSubjectData } from './privacy-provider.js';
+export { recordConsent, type ConsentContext } from './consent.js';
+export { applyRetention as applyNewsletterRetention } from './subject-data.js';

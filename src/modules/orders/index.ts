@@ -61,3 +61,4 @@ export function createOrdersModule(k: Kernel, opts: { issuer: LicenceIssuer }): 
     },
   };
 }
+export { ordersSubjectData } from './privacy-data.js';

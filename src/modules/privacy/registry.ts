@@ -8,9 +8,11 @@ import { catalogPrivacy } from '../catalog/index.js';
 import { ordersPrivacy } from '../orders/index.js';
 import { billingPrivacy } from '../billing/index.js';
 import { supportPrivacy } from '../support/index.js';
+import { privacyPrivacy } from './privacy.js';
 
 /** Every module's declarations, in one list. A module that adds tables adds its declarations here. */
 export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy];
+allDeclarations.push(privacyPrivacy);
 
 export interface Registry {
   purposes: Purpose[];
