@@ -185,7 +185,8 @@ export async function eraseSubject(k: Kernel, rawEmail: string, by: Requester, o
     for (const p of procs) {
       const noticeId = newId();
       await trx.insertInto('privacy_processor_notices').values({ id: noticeId, request_id: requestId, processor_id: p.id, method: p.erasure, status: 'to_do', created_at: now, done_at: null }).execute();
-      await k.jobs.enqueue(PROCESSOR_ERASURE_JOB, { noticeId, processorId: p.id, email }, { trx, idempotencyKey: `privacy-erasure:${requestId}:${p.id}` });
+      // The address is sealed: the job row must not be a readable copy of what was just erased.
+      await k.jobs.enqueue(PROCESSOR_ERASURE_JOB, { noticeId, processorId: p.id, sealedEmail: k.secrets.seal('privacy-processor-erasure', email) }, { trx, idempotencyKey: `privacy-erasure:${requestId}:${p.id}` });
     }
     await k.audit.record({ actorKind: by.kind, actorId: by.id, action: opts.reapply ? 'privacy.erasure_reapplied' : 'privacy.erasure', target: requestId, detail: { counts }, ip: by.ip ?? null }, trx);
   });
@@ -204,7 +205,8 @@ export async function reapplyErasureJournal(k: Kernel): Promise<number> {
   if (!entries.size) return 0;
   const emails = new Set<string>();
   for (const f of buildRegistry().fields) {
-    if (!('table' in f.location) || f.identity !== 'email' || f.category !== 'user.contact.email') continue;
+    // Addresses kept for a legal duty (the consent ledger) stay after an erasure: they do not mean the person is back.
+    if (!('table' in f.location) || f.identity !== 'email' || f.category !== 'user.contact.email' || typeof f.onErasure === 'object') continue;
     const { table, column } = f.location;
     const rows = await k.db.selectFrom(table as 'customers').select(`${column} as v` as 'email').distinct().execute() as unknown as Array<{ v: unknown }>;
     for (const r of rows) if (typeof r.v === 'string' && r.v.includes('@')) emails.add(r.v.trim().toLowerCase());
@@ -228,12 +230,12 @@ export const processorErasers = new Map<string, ProcessorEraser>();
 
 export function registerPrivacyJobs(k: Kernel): void {
   k.jobs.register(PROCESSOR_ERASURE_JOB, async (payload) => {
-    const p = payload as { noticeId: string; processorId: string; email: string };
+    const p = payload as { noticeId: string; processorId: string; sealedEmail: string };
     const notice = await k.db.selectFrom('privacy_processor_notices').selectAll().where('id', '=', p.noticeId).executeTakeFirst();
     if (!notice || notice.status === 'done') return;
     const eraser = processorErasers.get(p.processorId);
     if (!eraser) return; // manual: listed on /admin/privacy until staff mark it done
-    await eraser(p.processorId, p.email);
+    await eraser(p.processorId, k.secrets.open('privacy-processor-erasure', p.sealedEmail).toString('utf8'));
     await k.db.updateTable('privacy_processor_notices').set({ status: 'done', done_at: k.clock.now() }).where('id', '=', p.noticeId).execute();
   });
 }

@@ -83,9 +83,10 @@ export async function publishedTestimonials(db: Db): Promise<Array<{ displayName
   return rows.filter((r) => latest.get(r.email) === 'opt_in').map((r) => ({ displayName: r.display_name, company: r.company, body: r.body, at: r.created_at }));
 }
 
+/** The privacy module's own tables: testimonials, and who asked for earlier requests (pseudonymised on erasure). */
 export const testimonialsSubjectData: SubjectDataProvider = {
   module: 'privacy',
-  tables: ['privacy_testimonials'],
+  tables: ['privacy_testimonials', 'privacy_requests'],
   async export(k, s) {
     const rows = await k.db.selectFrom('privacy_testimonials').selectAll().where((eb) => eb.or([
       eb('email', '=', s.email), ...(s.customerIds.length ? [eb('customer_id', 'in', s.customerIds)] : []),
@@ -96,6 +97,9 @@ export const testimonialsSubjectData: SubjectDataProvider = {
     const r = await k.db.deleteFrom('privacy_testimonials').where((eb) => eb.or([
       eb('email', '=', s.email), ...(s.customerIds.length ? [eb('customer_id', 'in', s.customerIds)] : []),
     ])).executeTakeFirst();
-    return { counts: { privacy_testimonials: Number(r.numDeletedRows) }, kept: [] };
+    const req = s.customerIds.length
+      ? await k.db.updateTable('privacy_requests').set({ requested_by_id: null }).where('requested_by_kind', '=', 'customer').where('requested_by_id', 'in', s.customerIds).executeTakeFirst()
+      : { numUpdatedRows: 0n };
+    return { counts: { privacy_testimonials: Number(r.numDeletedRows), privacy_requests: Number(req.numUpdatedRows) }, kept: [] };
   },
 };
