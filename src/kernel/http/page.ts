@@ -23,6 +23,7 @@ export const ADMIN_NAV: NavLink[] = [
   { href: '/admin/newsletter', label: 'Newsletter' },
   { href: '/admin/audit', label: 'Audit log' },
   { href: '/admin/security', label: 'Security' },
+  { href: '/admin/privacy', label: 'Privacy' },
 ];
 
 /** Renders a page in the site layout with the vendor's branding and the signed-in user's sign-out button. */

@@ -19,6 +19,7 @@ export function registerAccountPages(app: FastifyInstance, k: Kernel, accounts: 
             <li><a href="/shop/licences">Renew, upgrade or add to a licence</a></li>
             <li><a href="/account/tickets">Support requests</a></li>
             <li><a href="/account/email">Email preferences</a></li>
+            <li><a href="/account/privacy">Your data: export, comment, close account</a></li>
           </ul>
         </nav>
         <div class="grid">

@@ -5,7 +5,7 @@ import { pruneRateLimits } from '../../kernel/http/rate-limit-store.js';
 import { applyLicensingRetention } from '../licensing/index.js';
 import { applyNewsletterRetention } from '../newsletter/index.js';
 import { applySupportRetention } from '../support/index.js';
-import { TESTIMONIAL_SCOPE } from './testimonials.js';
+import { hasPublishPermission, TESTIMONIAL_SCOPE } from './testimonials.js';
 
 export const RETENTION_JOB = 'privacy.retention';
 
@@ -68,8 +68,8 @@ export const retentionRules: RetentionRule[] = [
       let deleted = 0;
       for (const r of rows) {
         const last = await k.db.selectFrom('newsletter_consent_events').select(['action', 'at']).where('email', '=', r.email).where('list_id', '=', TESTIMONIAL_SCOPE)
-          .orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-        if (last && last.action !== 'opt_in' && last.at < now - 30 * DAY_MS) {
+          .orderBy('at', 'desc').limit(1).executeTakeFirst();
+        if (last && !(await hasPublishPermission(k.db, r.email)) && last.at < now - 30 * DAY_MS) {
           await k.db.deleteFrom('privacy_testimonials').where('id', '=', r.id).execute();
           deleted++;
         }

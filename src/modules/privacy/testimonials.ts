@@ -35,11 +35,25 @@ export async function testimonialOf(db: Db, customerId: string) {
   return db.selectFrom('privacy_testimonials').selectAll().where('customer_id', '=', customerId).executeTakeFirst();
 }
 
+/**
+ * The ledger's verdict per address: permission only if the latest entry is a permission. Entries in the
+ * same millisecond cannot be ordered (ids are random), so there a withdrawal wins.
+ */
+function verdicts(events: Array<{ email: string; action: string; at: number }>): Map<string, boolean> {
+  const last = new Map<string, { at: number; allowed: boolean }>();
+  for (const e of events) {
+    const prev = last.get(e.email);
+    const allowed = e.action === 'opt_in';
+    if (!prev || e.at > prev.at) last.set(e.email, { at: e.at, allowed });
+    else if (e.at === prev.at) prev.allowed = prev.allowed && allowed;
+  }
+  return new Map([...last].map(([email, v]) => [email, v.allowed]));
+}
+
 /** Whether the ledger's latest testimonial entry for `email` grants permission. */
 export async function hasPublishPermission(db: Db, email: string): Promise<boolean> {
-  const last = await db.selectFrom('newsletter_consent_events').select('action').where('email', '=', email).where('list_id', '=', TESTIMONIAL_SCOPE)
-    .orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  return last?.action === 'opt_in';
+  const events = await db.selectFrom('newsletter_consent_events').select(['email', 'action', 'at']).where('email', '=', email).where('list_id', '=', TESTIMONIAL_SCOPE).execute();
+  return verdicts(events).get(email) ?? false;
 }
 
 /** Saves the customer's comment; `publish` records permission in the ledger (and not publishing withdraws it). */
@@ -76,11 +90,10 @@ export async function withdrawTestimonialPermission(k: Kernel, customer: { id: s
 export async function publishedTestimonials(db: Db): Promise<Array<{ displayName: string; company: string | null; body: string; at: number }>> {
   const rows = await db.selectFrom('privacy_testimonials').selectAll().orderBy('created_at', 'desc').limit(200).execute();
   if (!rows.length) return [];
-  const events = await db.selectFrom('newsletter_consent_events').select(['email', 'action']).where('list_id', '=', TESTIMONIAL_SCOPE)
-    .where('email', 'in', [...new Set(rows.map((r) => r.email))]).orderBy('at').orderBy('id').execute();
-  const latest = new Map<string, string>();
-  for (const e of events) latest.set(e.email, e.action);
-  return rows.filter((r) => latest.get(r.email) === 'opt_in').map((r) => ({ displayName: r.display_name, company: r.company, body: r.body, at: r.created_at }));
+  const events = await db.selectFrom('newsletter_consent_events').select(['email', 'action', 'at']).where('list_id', '=', TESTIMONIAL_SCOPE)
+    .where('email', 'in', [...new Set(rows.map((r) => r.email))]).execute();
+  const allowed = verdicts(events);
+  return rows.filter((r) => allowed.get(r.email) === true).map((r) => ({ displayName: r.display_name, company: r.company, body: r.body, at: r.created_at }));
 }
 
 /** The privacy module's own tables: testimonials, and who asked for earlier requests (pseudonymised on erasure). */
