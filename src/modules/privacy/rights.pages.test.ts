@@ -5,6 +5,7 @@ import { TestBrowser, setCookies } from '../../kernel/testing/http.js';
 import { customerBrowser, staffBrowser } from '../newsletter/testing.js';
 import { runRetention, type RetentionRule } from './retention.js';
 import { TESTIMONIAL_SCOPE } from './testimonials.js';
+import { eraseSubject, processorErasers } from './subject-rights.js';
 
 let t: TestApp;
 before(async () => { t = await testApp(); });
@@ -165,5 +166,33 @@ describe('Admin → Privacy', () => {
     const res = await staff.get('/admin/privacy/retention');
     assert.match(res.body, /licensing\.callhome_ips/);
     assert.match(res.body, /failed: TypeError/);
+  });
+});
+
+describe('telling processors about an erasure', () => {
+  test('the job calls a connected processor with the address and marks the notice done; unconnected ones stay for staff', async () => {
+    const email = 'tell.processors@example.com';
+    const now = t.clock.now();
+    await t.k.db.insertInto('newsletter_subscribers').values({ id: 'sub-tell', email, name: null, customer_id: null, created_at: now, updated_at: now, soft_bounces: 0, last_bounce_at: null }).execute();
+    await t.k.db.insertInto('support_users').values({ id: 'su-tell', email, name: 'Tess', created_at: now, last_seen_at: now }).execute();
+    const told: string[] = [];
+    processorErasers.set('mailing', async (_id, address) => { told.push(address); });
+    try {
+      const r = await eraseSubject(t.k, email, { kind: 'staff', id: 'staff-x' });
+      assert.deepEqual(r.processors.map((p) => p.id).sort(), ['helpdesk', 'mailing']);
+      await t.k.jobs.drain();
+      // (Earlier tests' erasures were waiting for a mailing connection too.)
+      assert.deepEqual(told.filter((x) => x === email), [email]);
+      const before = told.length;
+      const notices = await t.k.db.selectFrom('privacy_processor_notices').select(['processor_id', 'status']).where('request_id', '=', r.requestId).orderBy('processor_id').execute();
+      assert.deepEqual(notices, [{ processor_id: 'helpdesk', status: 'to_do' }, { processor_id: 'mailing', status: 'done' }]);
+      // The same job run again (a retry after a crash) tells no one twice.
+      const job = await t.k.db.selectFrom('jobs').select('payload').where('name', '=', 'privacy.processor-erasure').where('idempotency_key', '=', `privacy-erasure:${r.requestId}:mailing`).executeTakeFirstOrThrow();
+      await t.k.jobs.enqueue('privacy.processor-erasure', JSON.parse(job.payload));
+      await t.k.jobs.drain();
+      assert.equal(told.length, before);
+    } finally {
+      processorErasers.delete('mailing');
+    }
   });
 });
