@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
 import { loadDemoCatalogue } from '../../src/modules/catalog/index.js';
@@ -13,6 +14,8 @@ import { hashPassword } from '../../src/modules/accounts/passwords.js';
  */
 const cookies = buildRegistry().cookies;
 let j: Journey;
+const FT = crypto.randomUUID();
+const FP = crypto.randomUUID();
 
 before(async () => {
   if (skipWithoutChromium) return;
@@ -24,6 +27,13 @@ before(async () => {
     city: null, region: null, postcode: null, country: null, vat_number: null, password_hash: await hashPassword('crawler password 1'),
     email_verified_at: now, created_at: now, updated_at: now, last_login_at: null, closed_at: null,
   }).execute();
+  // Content so the crawl reaches article, post, forum and testimonial pages too.
+  await j.t.k.db.insertInto('newsletter_posts').values({ id: 'p1', slug: 'hello', title: 'Hello', kind: 'tip', summary: 'First post', body_md: 'Body', status: 'published', published_at: now - 1000, created_at: now, updated_at: now, created_by: null, revision: 1 }).execute();
+  await j.t.k.db.insertInto('support_kb_categories').values({ id: 'kc1', slug: 'setup', name: 'Setup', position: 1 }).execute();
+  await j.t.k.db.insertInto('support_kb_articles').values({ id: 'ka1', slug: 'install', category_id: 'kc1', title: 'Installing', body: 'Run the installer.', published: 1, created_by: null, created_at: now, updated_at: now }).execute();
+  await j.t.k.db.insertInto('support_forum_categories').values({ id: 'fc1', slug: 'general', name: 'General', description: 'Anything', position: 1 }).execute();
+  await j.t.k.db.insertInto('support_forum_threads').values({ id: FT, category_id: 'fc1', title: 'Tips', author_customer_id: 'c-crawl', author_name: 'Carla', accepted_post_id: null, locked: 0, hidden: 0, created_at: now, last_post_at: now }).execute();
+  await j.t.k.db.insertInto('support_forum_posts').values({ id: FP, thread_id: FT, author_customer_id: 'c-crawl', author_staff_id: null, author_name: 'Carla', body: 'Use the beta channel.', hidden: 0, created_at: now }).execute();
 });
 after(async () => { if (j) await j.close(); });
 
