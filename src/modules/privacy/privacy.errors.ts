@@ -5,3 +5,4 @@ export const PrivacyNotConfirmed = createError('PRIV_NOT_CONFIRMED', 'Tick the b
 export const PrivacyNoPermissionRecord = createError('PRIV_NO_PERMISSION', 'Permission to publish this comment has not been given.', 409);
 export const PrivacyCommentInvalid = createError('PRIV_COMMENT_INVALID', '%s', 400);
 export const PrivacyNotFound = createError('PRIV_NOT_FOUND', 'Not found.', 404);
+export const PrivacyWrongPassword = createError('PRIV_WRONG_PASSWORD', 'That is not your current password.', 400);

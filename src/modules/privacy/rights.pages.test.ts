@@ -100,11 +100,16 @@ describe('My account → Your data', () => {
   test('closing the account needs the box ticked; then the data is erased, cookies cleared and the session dead', async () => {
     const { b, id } = await customerBrowser(t, 'leaving@example.com');
     await b.get('/account/privacy');
-    let res = await b.post('/account/privacy/close', {});
+    let res = await b.post('/account/privacy/close', { password: 'customer password 1' });
+    assert.equal(res.statusCode, 400);
+    res = await b.post('/account/privacy/close', { confirm: 'yes', password: 'not my password' });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /not your current password/);
+    res = await b.post('/account/privacy/close', { confirm: 'yes' });
     assert.equal(res.statusCode, 400);
     assert.ok(await t.k.db.selectFrom('customers').select('id').where('id', '=', id).executeTakeFirst());
     const session = [...b.cookies.entries()];
-    res = await b.post('/account/privacy/close', { confirm: 'yes' });
+    res = await b.post('/account/privacy/close', { confirm: 'yes', password: 'customer password 1' });
     assert.equal(res.statusCode, 200);
     assert.match(res.body, /Your account has been closed/);
     assert.ok(setCookies(res).some((c) => /^kw_session=;/.test(c)), setCookies(res).join('\n'));

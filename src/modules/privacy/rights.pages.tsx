@@ -4,11 +4,11 @@ import { formBody, page } from '../../kernel/http/page.js';
 import { clearCookie } from '../../kernel/http/cookies.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { loadBrand } from '../../kernel/views/brand.js';
-import { REMEMBER_COOKIE, SESSION_COOKIE, requireCustomer, requireStaff } from '../accounts/index.js';
+import { REMEMBER_COOKIE, SESSION_COOKIE, requireCustomer, requireStaff, verifyPassword } from '../accounts/index.js';
 import { eraseSubject, subjectAccess, type ErasureResult, type Requester, type SubjectArchive } from './subject-rights.js';
 import { hasPublishPermission, publishedTestimonials, saveTestimonial, testimonialOf, testimonialWording, withdrawTestimonialPermission } from './testimonials.js';
 import { retentionRuns, runRetention } from './retention.js';
-import { PrivacyNotConfirmed, PrivacyNotFound } from './privacy.errors.js';
+import { PrivacyNotConfirmed, PrivacyNotFound, PrivacyWrongPassword } from './privacy.errors.js';
 
 const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
 
@@ -80,6 +80,7 @@ export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
             <p>Closing your account erases your personal data from every part of our service, signs you out everywhere and stops all email to you. We keep only what the law requires: invoices and order records for six years, and the record of your email consents. Licences you bought keep working but are no longer linked to you. This cannot be undone.</p>
             <form method="post" action="/account/privacy/close">
               <Csrf token={request.csrfToken()} />
+              <Field label="Your password" name="password" type="password" required autocomplete="current-password" hint="To make sure it is you. No password yet (account made at checkout)? Set one with Forgot password first, or write to us." />
               <div class="field"><label><input type="checkbox" name="confirm" value="yes" /> I understand that my account and data will be erased.</label></div>
               <button type="submit" class="danger">Close my account</button>
             </form>
@@ -117,9 +118,15 @@ export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
     return accountPage(request, reply, { flash: 'Permission withdrawn. Your comment is no longer shown.' });
   });
 
-  app.post('/account/privacy/close', { preHandler: requireCustomer(), schema: { body: formBody({ confirm: 10 }) } }, async (request, reply) => {
+  app.post('/account/privacy/close', { preHandler: requireCustomer(), schema: { body: formBody({ confirm: 10, password: 1024 }) } }, async (request, reply) => {
     const b = request.body as Record<string, string | undefined>;
     if (b.confirm !== 'yes') return accountPage(request, reply, { error: new PrivacyNotConfirmed().message });
+    // A session alone (a borrowed laptop) is not enough to erase an account: the password is asked again.
+    const c = await k.db.selectFrom('customers').select('password_hash').where('id', '=', request.auth!.subjectId).executeTakeFirstOrThrow();
+    if (!(await verifyPassword(c.password_hash, b.password ?? ''))) {
+      await k.audit.record({ actorKind: 'customer', actorId: request.auth!.subjectId, action: 'privacy.close_refused', ip: request.ip });
+      return accountPage(request, reply, { error: new PrivacyWrongPassword().message });
+    }
     const r = await eraseSubject(k, await customerEmail(request), customer(request));
     clearCookie(reply, k.cookies, SESSION_COOKIE);
     clearCookie(reply, k.cookies, REMEMBER_COOKIE);
