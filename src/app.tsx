@@ -14,7 +14,7 @@ import './kernel/http/request-auth.js';
 import { loadBrand } from './kernel/views/brand.js';
 import { createAccountsModule, type AccountsModule } from './modules/accounts/index.js';
 import { registerAdminPages } from './modules/admin/index.js';
-import { registerPrivacyPages } from './modules/privacy/index.js';
+import { registerPrivacyPages, registerPrivacyWork } from './modules/privacy/index.js';
 import { createLicensingModule, type LicensingModule } from './modules/licensing/index.js';
 import { enrolCustomerInAdvisories, createNewsletterModule, type NewsletterModule } from './modules/newsletter/index.js';
 import { CatalogService, loadDemoCatalogue, registerCatalogAdminPages } from './modules/catalog/index.js';
@@ -119,6 +119,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
 
   const newsletter = createNewsletterModule(k);
   newsletter.registerInbound();
+  registerPrivacyWork(k);
 
   // The helpdesk: mail to the support address becomes tickets.
   const support = createSupportModule(k);

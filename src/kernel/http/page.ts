@@ -26,6 +26,7 @@ export const ADMIN_NAV: NavLink[] = [
   { href: '/admin/subscriptions', label: 'Subscriptions' },
   { href: '/admin/accounting', label: 'Accounting' },
   { href: '/admin/resellers', label: 'Resellers' },
+  { href: '/admin/privacy', label: 'Privacy' },
 ];
 
 /** Renders a page in the site layout with the vendor's branding and the signed-in user's sign-out button. */

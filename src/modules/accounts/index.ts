@@ -84,3 +84,6 @@ export function createAccountsModule(k: Kernel, hooks: AccountsHooks = {}): Acco
     },
   };
 }
+export { accountsSubjectData } from './privacy-data.js';
+export { SESSION_COOKIE, REMEMBER_COOKIE } from './auth.hooks.js';
+export { verifyPassword } from './passwords.js';

@@ -9,3 +9,4 @@ export * as billingRepository from './billing.repository.js';
 export { billingPrivacy } from './privacy.js';
 export { registerBillingAdminPages } from './billing.pages.js';
 export { migrations as billingMigrations } from './migrations/index.js';
+export { billingSubjectData } from './privacy-data.js';

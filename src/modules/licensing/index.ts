@@ -114,3 +114,4 @@ export function createLicensingModule(k: Kernel): LicensingModule {
     syncRateLimits: () => limiter.sync(),
   };
 }
+export { licensingSubjectData, applyLicensingRetention } from './privacy-data.js';

@@ -67,3 +67,5 @@ export function createNewsletterModule(k: Kernel): NewsletterModule {
     },
   };
 }
+export { newsletterSubjectData } from './privacy-provider.js';
+export { applyRetention as applyNewsletterRetention } from './subject-data.js';

@@ -67,3 +67,4 @@ export function createOrdersModule(k: Kernel, opts: { issuer: LicenceIssuer; ter
     },
   };
 }
+export { ordersSubjectData } from './privacy-data.js';

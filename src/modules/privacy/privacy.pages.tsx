@@ -6,6 +6,7 @@ import { requireStaff } from '../accounts/index.js';
 import { buildRegistry, defaultProcessors } from './registry.js';
 import { buildNotice, defaultController, type Controller, type Notice, type NoticeGroup } from './notice.js';
 import { ropaCsv, ropaRows } from './ropa.js';
+import { registerRightsPages } from './rights.pages.js';
 
 export const CONTROLLER_SETTING = 'privacy.controller';
 export const PROCESSORS_SETTING = 'privacy.processors';
@@ -40,6 +41,7 @@ function Group({ g }: { g: NoticeGroup }) {
 }
 
 export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
+  registerRightsPages(app, k);
   app.get('/privacy', async (request, reply) => {
     const n = await loadNotice(k);
     const c = n.controller;

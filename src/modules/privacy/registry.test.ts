@@ -47,7 +47,7 @@ describe('privacy registry against the live schema', () => {
 });
 
 describe('cookies', () => {
-  const PUBLIC_PAGES = ['/', '/account/login', '/account/register', '/account/password/forgot', '/admin/login', '/privacy', '/no-such-page', '/healthz', '/assets/site.css', '/shop', '/shop?currency=EUR', '/basket', '/checkout', '/shop/thanks/x'];
+  const PUBLIC_PAGES = ['/', '/account/login', '/account/register', '/account/password/forgot', '/admin/login', '/privacy', '/no-such-page', '/healthz', '/assets/site.css', '/shop', '/shop?currency=EUR', '/basket', '/checkout', '/shop/thanks/x', '/testimonials'];
 
   test('a visitor who is not signed in gets no cookie at all, on any page or form', async () => {
     const b = new TestBrowser(t.app);

@@ -10,9 +10,10 @@ import { billingPrivacy } from '../billing/index.js';
 import { supportPrivacy } from '../support/index.js';
 import { subscriptionsPrivacy } from '../subscriptions/index.js';
 import { resellersPrivacy } from '../resellers/privacy.js';
+import { privacyPrivacy } from './privacy.js';
 
 /** Every module's declarations, in one list. A module that adds tables adds its declarations here. */
-export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy, subscriptionsPrivacy, resellersPrivacy];
+export const allDeclarations: PrivacyDeclarations[] = [kernelPrivacy, accountsPrivacy, adminPrivacy, licensingPrivacy, newsletterPrivacy, catalogPrivacy, ordersPrivacy, billingPrivacy, supportPrivacy, subscriptionsPrivacy, resellersPrivacy, privacyPrivacy];
 
 export interface Registry {
   purposes: Purpose[];

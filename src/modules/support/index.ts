@@ -95,3 +95,4 @@ export function createSupportModule(k: Kernel): SupportModule {
     },
   };
 }
+export { supportSubjectData } from './privacy-provider.js';

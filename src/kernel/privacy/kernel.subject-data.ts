@@ -1,0 +1,53 @@
+import { sql } from 'kysely';
+import type { SubjectDataProvider } from './subject-data.js';
+import { truncateIp } from './subject-data.js';
+
+/** `LIKE` pattern for a literal value (the values are emails and ids; `%`, `_` and `\` are escaped). */
+export const likeLiteral = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * The kernel's tables: copies of emails sent to the person, their security-log entries, pending jobs and
+ * rate-limit counters that name them. Audit entries are kept (security, six years) with the actor
+ * pseudonymised and the IP cut to its network.
+ */
+export const kernelSubjectData: SubjectDataProvider = {
+  module: 'kernel',
+  tables: ['mail_outbox', 'audit_log', 'jobs', 'rate_limits'],
+  async export(k, s) {
+    const mail = await k.db.selectFrom('mail_outbox').selectAll().where('to_addr', '=', s.email).orderBy('created_at').execute();
+    const audit = s.customerIds.length
+      ? await k.db.selectFrom('audit_log').selectAll().where((eb) => eb.or([eb('actor_id', 'in', s.customerIds), eb('target', 'in', s.customerIds)])).orderBy('at').execute()
+      : [];
+    return [{ table: 'mail_outbox', rows: mail }, { table: 'audit_log', rows: audit }];
+  },
+  async erase(k, s) {
+    const counts: Record<string, number> = {};
+    const needles = [s.email, ...s.customerIds];
+    await k.db.transaction().execute(async (trx) => {
+      counts.mail_outbox = Number((await trx.deleteFrom('mail_outbox').where('to_addr', '=', s.email).executeTakeFirst()).numDeletedRows);
+      // Pending work that names the person (a reset email not yet sent…); a job being run right now is left to finish.
+      let jobs = 0;
+      for (const n of needles) {
+        jobs += Number((await trx.deleteFrom('jobs').where('status', '!=', 'running').where(sql<boolean>`payload like ${likeLiteral(n)} escape '\\'`).executeTakeFirst()).numDeletedRows);
+      }
+      counts.jobs = jobs;
+      let limits = 0;
+      for (const n of needles) limits += Number((await trx.deleteFrom('rate_limits').where(sql<boolean>`${sql.ref('key')} like ${likeLiteral(n)} escape '\\'`).executeTakeFirst()).numDeletedRows);
+      counts.rate_limits = limits;
+      let audit = 0;
+      if (s.customerIds.length) {
+        const rows = await trx.selectFrom('audit_log').select(['id', 'actor_id', 'ip', 'target']).where((eb) => eb.or([eb('actor_id', 'in', s.customerIds), eb('target', 'in', s.customerIds)])).execute();
+        for (const r of rows) {
+          await trx.updateTable('audit_log').set({
+            actor_id: r.actor_id && s.customerIds.includes(r.actor_id) ? `erased:${k.secrets.hmac('privacy-pseudonym', r.actor_id).toString('hex').slice(0, 16)}` : r.actor_id,
+            target: r.target && s.customerIds.includes(r.target) ? `erased:${k.secrets.hmac('privacy-pseudonym', r.target).toString('hex').slice(0, 16)}` : r.target,
+            ip: truncateIp(r.ip),
+          }).where('id', '=', r.id).execute();
+          audit++;
+        }
+      }
+      counts.audit_log = audit;
+    });
+    return { counts, kept: counts.audit_log ? ['Security-log entries about your account are kept for six years, with your account id replaced by a pseudonym and IP addresses cut to their network.'] : [] };
+  },
+};

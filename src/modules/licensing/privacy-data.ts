@@ -1,0 +1,40 @@
+import type { SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
+
+/**
+ * Licences and what installed copies reported. Erasure unlinks the licence from the person (the key stays:
+ * it is on an invoice) and deletes the machines, daily call-home counts and networks seen for it.
+ */
+export const licensingSubjectData: SubjectDataProvider = {
+  module: 'licensing',
+  tables: ['licences', 'machines', 'callhome_daily', 'licence_networks'],
+  async export(k, s) {
+    if (!s.licenceIds.length) return [];
+    const ids = s.licenceIds;
+    return [
+      { table: 'licences', rows: await k.db.selectFrom('licences').selectAll().where('id', 'in', ids).execute() },
+      { table: 'machines', rows: await k.db.selectFrom('machines').selectAll().where('licence_id', 'in', ids).execute() },
+      { table: 'callhome_daily', rows: await k.db.selectFrom('callhome_daily').selectAll().where('licence_id', 'in', ids).execute() },
+      { table: 'licence_networks', rows: await k.db.selectFrom('licence_networks').selectAll().where('licence_id', 'in', ids).execute() },
+    ];
+  },
+  async erase(k, s) {
+    const counts: Record<string, number> = {};
+    if (!s.licenceIds.length) return { counts, kept: [] };
+    const ids = s.licenceIds;
+    await k.db.transaction().execute(async (trx) => {
+      counts.machines = Number((await trx.deleteFrom('machines').where('licence_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+      counts.callhome_daily = Number((await trx.deleteFrom('callhome_daily').where('licence_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+      counts.licence_networks = Number((await trx.deleteFrom('licence_networks').where('licence_id', 'in', ids).executeTakeFirst()).numDeletedRows);
+      counts.licences = Number((await trx.updateTable('licences').set({ customer_id: null, customer_email: null, updated_at: k.clock.now() }).where('id', 'in', ids).executeTakeFirst()).numUpdatedRows);
+    });
+    return { counts, kept: counts.licences ? ['Licence keys are kept while they appear on an invoice (six years), no longer linked to you.'] : [] };
+  },
+};
+
+/** The call-home IP rule for the daily retention job: the same rule and setting as `licensing.ip-retention`. */
+export async function applyLicensingRetention(k: import('../../kernel/context.js').Kernel) {
+  const { callhomeSettingsFromEnv, currentCallhomeSettings } = await import('./licensing.settings.js');
+  const { truncateOldIps } = await import('./retention.js');
+  const s = await currentCallhomeSettings(k.settings, callhomeSettingsFromEnv());
+  return truncateOldIps(k, s.ipRetentionDays);
+}

@@ -1,0 +1,114 @@
+import type { Kernel } from '../../kernel/context.js';
+import { DAY_MS } from '../../kernel/clock.js';
+import { newId } from '../../kernel/crypto/tokens.js';
+import { pruneRateLimits } from '../../kernel/http/rate-limit-store.js';
+import { applyLicensingRetention } from '../licensing/index.js';
+import { applyNewsletterRetention } from '../newsletter/index.js';
+import { applySupportRetention } from '../support/index.js';
+import { hasPublishPermission, TESTIMONIAL_SCOPE } from './testimonials.js';
+
+export const RETENTION_JOB = 'privacy.retention';
+
+export interface RetentionRule {
+  id: string;
+  /** What the rule does, in the words of the declarations it carries out. */
+  description: string;
+  run(k: Kernel): Promise<Record<string, number>>;
+}
+
+const n = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(r.numDeletedRows ?? r.numUpdatedRows ?? 0);
+
+/**
+ * Every retention rule of every module, applied by one daily job that writes a report row. Modules that
+ * already run their own schedule (support, newsletter, call-home IPs) keep it; their rules are idempotent,
+ * so running them here too only makes sure nothing is missed and gives one report. Append new rules here.
+ */
+export const retentionRules: RetentionRule[] = [
+  {
+    id: 'kernel.outbox_jobs_counters', description: 'Delivered emails deleted after 90 days, finished jobs after 7, rate-limit counters after a day.',
+    async run(k) {
+      const now = k.clock.now();
+      const jobs = n(await k.db.deleteFrom('jobs').where('status', 'in', ['done', 'dead']).where('finished_at', '<', now - 7 * DAY_MS).executeTakeFirst());
+      const mail = n(await k.db.deleteFrom('mail_outbox').where('status', '=', 'sent').where('sent_at', '<', now - 90 * DAY_MS).executeTakeFirst());
+      return { jobs, mail, rateLimits: await pruneRateLimits(k.db, now) };
+    },
+  },
+  {
+    id: 'accounts.sessions', description: 'Expired sessions and remember-me tokens deleted; used or expired email links deleted a day after they expire.',
+    async run(k) {
+      const now = k.clock.now();
+      return {
+        sessions: n(await k.db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst()),
+        rememberTokens: n(await k.db.deleteFrom('remember_tokens').where('expires_at', '<', now).executeTakeFirst()),
+        accountTokens: n(await k.db.deleteFrom('account_tokens').where('expires_at', '<', now - DAY_MS).executeTakeFirst()),
+      };
+    },
+  },
+  {
+    id: 'orders.baskets', description: 'Baskets untouched for 7 days deleted (the same rule as the shop\'s own housekeeping).',
+    async run(k) { return { baskets: n(await k.db.deleteFrom('baskets').where('updated_at', '<', k.clock.now() - 7 * DAY_MS).executeTakeFirst()) }; },
+  },
+  {
+    id: 'licensing.callhome_ips', description: 'Call-home IP addresses cut to their network after the retention period (30 days by default); networks seen deleted.',
+    async run(k) { return { ...(await applyLicensingRetention(k)) }; },
+  },
+  {
+    id: 'support.tickets', description: 'Closed and spam tickets anonymised after the vendor\'s period; stale intake records and auto-reply markers deleted.',
+    async run(k) { return { ...(await applySupportRetention(k)) }; },
+  },
+  {
+    id: 'newsletter.subscribers', description: 'Sign-ups never confirmed removed; people on no list removed after 30 days.',
+    async run(k) { return { ...(await applyNewsletterRetention(k)) }; },
+  },
+  {
+    id: 'privacy.testimonials', description: 'Comments whose permission was withdrawn more than 30 days ago deleted; retention reports kept a year.',
+    async run(k) {
+      const now = k.clock.now();
+      const rows = await k.db.selectFrom('privacy_testimonials').select(['id', 'email']).execute();
+      let deleted = 0;
+      for (const r of rows) {
+        const last = await k.db.selectFrom('newsletter_consent_events').select(['action', 'at']).where('email', '=', r.email).where('list_id', '=', TESTIMONIAL_SCOPE)
+          .orderBy('at', 'desc').limit(1).executeTakeFirst();
+        if (last && !(await hasPublishPermission(k.db, r.email)) && last.at < now - 30 * DAY_MS) {
+          await k.db.deleteFrom('privacy_testimonials').where('id', '=', r.id).execute();
+          deleted++;
+        }
+      }
+      const reports = n(await k.db.deleteFrom('privacy_retention_runs').where('started_at', '<', now - 365 * DAY_MS).executeTakeFirst());
+      return { testimonials: deleted, oldReports: reports };
+    },
+  },
+];
+
+export interface RetentionReport { rule: string; description: string; result?: Record<string, number>; error?: string }
+
+/** Runs every rule (one failing does not stop the others) and writes the report row. */
+export async function runRetention(k: Kernel, rules: RetentionRule[] = retentionRules): Promise<{ id: string; report: RetentionReport[]; failures: number }> {
+  const started = k.clock.now();
+  const report: RetentionReport[] = [];
+  for (const rule of rules) {
+    try {
+      report.push({ rule: rule.id, description: rule.description, result: await rule.run(k) });
+    } catch (err) {
+      // Errors are written without values: a message naming a row could carry personal data.
+      report.push({ rule: rule.id, description: rule.description, error: err instanceof Error ? err.name + (('code' in err && typeof err.code === 'string') ? ` ${err.code}` : '') : 'error' });
+    }
+  }
+  const failures = report.filter((r) => r.error).length;
+  const id = newId();
+  await k.db.insertInto('privacy_retention_runs').values({ id, started_at: started, finished_at: k.clock.now(), report: JSON.stringify(report), failures }).execute();
+  return { id, report, failures };
+}
+
+export async function retentionRuns(k: Kernel, limit = 30) {
+  const rows = await k.db.selectFrom('privacy_retention_runs').selectAll().orderBy('started_at', 'desc').limit(limit).execute();
+  return rows.map((r) => ({ ...r, report: JSON.parse(r.report) as RetentionReport[] }));
+}
+
+export function registerRetentionJob(k: Kernel): void {
+  k.jobs.every(RETENTION_JOB, DAY_MS, async () => {
+    // Not retried on failure: the rules that worked are done, the report says which did not.
+    const r = await runRetention(k);
+    if (r.failures) k.log.warn({ report: r.id, failures: r.failures }, 'retention rules failed');
+  });
+}
