@@ -10,7 +10,7 @@ import { StaffService } from './modules/accounts/staff.service.js';
 
 const USAGE = `Usage: keyward <command>
 
-  serve [--migrate] [--role web|worker|all]
+  serve [--migrate] [--role web|worker|all] [--processes N]
                                 start the server (PORT, HOST, KEYWARD_DATA_DIR, DATABASE_URL, KEYWARD_PUBLIC_URL);
                                 an existing database with pending migrations needs --migrate (backed up first)
   migrate                       back up (SQLite), then apply pending database migrations

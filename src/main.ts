@@ -1,15 +1,46 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from './kernel/config/config.js';
-import { createKernel } from './kernel/context.js';
+import { createKernel, type Kernel } from './kernel/context.js';
 import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
 import { ensureSigningKey } from './kernel/crypto/signing.js';
 import { backupDatabase, defaultBackupPath } from './kernel/db/backup.js';
 import { allMigrations } from './migrations.js';
 import { buildApp } from './app.js';
+import { runProcesses } from './processes.js';
 
-/** config → database (migrated) → app → listen. */
-export async function serve(config: Config): Promise<() => Promise<void>> {
+/** config → database (migrated) → app → listen. `announce: false` for the extra processes of --processes. */
+export async function serve(config: Config, opts: { announce?: boolean } = {}): Promise<() => Promise<void>> {
   const k = createKernel(config);
+  await prepareDatabase(k, config);
+  const { app, accounts } = await buildApp(k);
+  if (config.role !== 'web') k.jobs.start();
+  await app.listen({ host: config.host, port: config.port });
+  if (config.smtpListen && config.role !== 'web') {
+    const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host);
+    k.log.info({ port }, 'SMTP intake listening');
+  }
+  if (config.lmtpListen && config.role !== 'web') {
+    const port = await k.inbound.listen(config.lmtpListen.port, config.lmtpListen.host, { lmtp: true });
+    k.log.info({ port }, 'LMTP intake listening');
+  }
+  if (opts.announce !== false) {
+    const link = await accounts.staff.firstRunLink();
+    const where = config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
+    process.stdout.write(`\nKeyward is running at ${config.publicUrl} (${where}).\n`);
+    if (link) process.stdout.write(`\nNo staff account exists yet. Open this one-time link to create the owner account:\n\n  ${link}\n\n`);
+  }
+  return async () => {
+    await app.close();
+    await k.close();
+  };
+}
+
+/**
+ * Refuses an existing database with pending migrations unless told to migrate (after a backup on
+ * SQLite); creates a new one; makes the first signing key. Runs once, before any process serves.
+ */
+export async function prepareDatabase(k: Kernel, config: Config): Promise<void> {
   const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
   const fresh = pending.length === Object.keys(allMigrations).length;
   if (pending.length) {
@@ -26,40 +57,27 @@ export async function serve(config: Config): Promise<() => Promise<void>> {
     k.log.info({ migrations: ran }, 'database migrated');
   }
   await ensureSigningKey(k.db, k.secrets);
-  const { app, accounts } = await buildApp(k);
-  if (config.role !== 'web') k.jobs.start();
-  await app.listen({ host: config.host, port: config.port });
-  if (config.smtpListen && config.role !== 'web') {
-    const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host);
-    k.log.info({ port }, 'SMTP intake listening');
-  }
-  if (config.lmtpListen && config.role !== 'web') {
-    const port = await k.inbound.listen(config.lmtpListen.port, config.lmtpListen.host, { lmtp: true });
-    k.log.info({ port }, 'LMTP intake listening');
-  }
-  const link = await accounts.staff.firstRunLink();
-  const where = config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
-  process.stdout.write(`\nKeyward is running at ${config.publicUrl} (${where}).\n`);
-  if (link) process.stdout.write(`\nNo staff account exists yet. Open this one-time link to create the owner account:\n\n  ${link}\n\n`);
-  return async () => {
-    await app.close();
-    await k.close();
-  };
 }
 
 export async function main(argv: string[] = []): Promise<void> {
   let config: Config;
   try {
-    const { values } = parseArgs({ args: argv, options: { migrate: { type: 'boolean' }, role: { type: 'string' } }, strict: true });
+    const { values } = parseArgs({ args: argv, options: { migrate: { type: 'boolean' }, role: { type: 'string' }, processes: { type: 'string' } }, strict: true });
     const env = { ...process.env };
-    if (values.role) env.KEYWARD_ROLE = values.role;
-    config = loadConfig(env, values.migrate ? { autoMigrate: true } : {});
+    // In a process forked by --processes, the primary set the role (and already migrated).
+    if (values.role && !cluster.isWorker) env.KEYWARD_ROLE = values.role;
+    if (values.processes !== undefined && !cluster.isWorker) env.KEYWARD_PROCESSES = values.processes;
+    config = loadConfig(env, values.migrate && !cluster.isWorker ? { autoMigrate: true } : {});
   } catch (err) {
     if (err instanceof ConfigError) { process.stderr.write(err.message + '\n'); process.exit(2); }
     throw err;
   }
   try {
-    const stop = await serve(config);
+    if (config.processes > 1 && cluster.isPrimary) {
+      await runProcesses(config, config.processes, (k) => prepareDatabase(k, config));
+      return;
+    }
+    const stop = await serve(config, { announce: (process.env.KEYWARD_PROCESS_INDEX ?? '0') === '0' });
     const shutdown = () => { void stop().then(() => process.exit(0)); };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);

@@ -22,6 +22,8 @@ export interface Config {
   secretKeyHex?: string;
   logLevel: string;
   role: 'web' | 'worker' | 'all';
+  /** Processes `serve` runs on this machine (KEYWARD_PROCESSES or --processes; one per core at most is useful). */
+  processes: number;
   /** Migrate an existing database with pending migrations at start (after a backup on SQLite). */
   autoMigrate: boolean;
   /** Sign-in, registration and reset attempts allowed per IP address per minute. */
@@ -103,6 +105,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 
   const role = (env.KEYWARD_ROLE ?? 'all') as Config['role'];
   if (!['web', 'worker', 'all'].includes(role)) problems.push(`KEYWARD_ROLE="${env.KEYWARD_ROLE}" must be web, worker or all.`);
+  const processes = env.KEYWARD_PROCESSES === undefined || env.KEYWARD_PROCESSES === '' ? 1 : Number(env.KEYWARD_PROCESSES);
+  if (!Number.isInteger(processes) || processes < 1 || processes > 64) {
+    problems.push(`KEYWARD_PROCESSES="${env.KEYWARD_PROCESSES}" (or --processes) must be a whole number from 1 to 64; one per CPU core is the most that helps.`);
+  }
 
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const trustedProxies = (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -144,6 +150,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     secretKeyHex: secretKeyHex?.toLowerCase(),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     role,
+    processes,
     autoMigrate: env.KEYWARD_AUTO_MIGRATE === '1',
     loginRatePerMinute: loginRate ?? 10,
     smtpListen,
