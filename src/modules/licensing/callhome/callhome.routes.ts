@@ -125,6 +125,24 @@ async function admit(deps: CallhomeDeps, request: FastifyRequest, reply: Fastify
   return false;
 }
 
+/**
+ * Answers what Fastify's router refuses before any context sees the request (a path that is not valid
+ * percent-encoding, a path parameter over maxParamLength): a 400 with the contract's error object,
+ * signed like every other answer under /api/v1 outside the admin API. Passed to Fastify's
+ * `frameworkErrors` option (app.tsx); the router calls it with a reply of the root context.
+ */
+export function answerFrameworkError(signer: SignerHolder, err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A part of the path is too long.' : 'The path is not valid percent-encoding.', field: 'path' } });
+  reply.code(400).type(JSON_TYPE);
+  const path = request.url.split('?')[0];
+  if (path.startsWith('/api/v1/') && !(path === '/api/v1/admin' || path.startsWith('/api/v1/admin/'))) {
+    try {
+      reply.header('keyward-signature', signer.header(body)).header('x-content-type-options', 'nosniff');
+    } catch { /* the key is not loaded yet (before onReady): answer unsigned rather than not at all */ }
+  }
+  reply.send(body);
+}
+
 /** Signs every answer under /api/v1 except the admin API's; a 304 has no body and no signature. */
 function signAnswer(signer: SignerHolder, request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
   if (reply.statusCode === 304) return;
