@@ -157,6 +157,25 @@ describe('POST /api/v1/callhome answer', () => {
   });
 });
 
+describe('download URLs', () => {
+  test('403 after any change to the URL, added or reordered query parameters included', async () => {
+    const lic = await createLicence(h, { addons: [{ code: 'mailserver-spam', until: null }] });
+    const { json } = await h.call(callBody(lic.key, { computerId: computerId('dl-change'), content: { 'mailserver-spam': '1' } }));
+    const url = new URL(json.content['mailserver-spam'].url);
+    const local = url.pathname + url.search;
+    assert.equal((await t.app.inject({ method: 'GET', url: local })).statusCode, 200);
+    const [, l, e, s] = /^\?l=([^&]+)&e=([^&]+)&s=([^&]+)$/.exec(url.search)!;
+    for (const changed of [
+      `${local}&x=1`, `${local}&s=${s}`, `${url.pathname}?e=${e}&l=${l}&s=${s}`, `${local}#frag`.replace('#frag', '&'),
+      `${url.pathname}/?l=${l}&e=${e}&s=${s}`, `${url.pathname}?l=${l}&e=${e}&s=${s.slice(0, -1)}`, url.pathname,
+      `${url.pathname.replace(/.$/, (c) => (c === 'x' ? 'y' : 'x'))}?l=${l}&e=${e}&s=${s}`, `${url.pathname}?l=${l}&e=0${e}&s=${s}`,
+    ]) {
+      const res = await t.app.inject({ method: 'GET', url: changed });
+      assert.equal(res.statusCode, 403, changed);
+    }
+  });
+});
+
 describe('signature', () => {
   test('every /api/v1 answer (200, 400, 404, 413, text/plain) carries the exact header; the admin API\'s do not', async () => {
     const lic = await createLicence(h);
