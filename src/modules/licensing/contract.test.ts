@@ -387,6 +387,41 @@ describe('admin API', () => {
     }
   });
 
+  test('a NUL character anywhere (PostgreSQL text cannot hold it) is a 400 naming the field, on both databases, storing nothing', async () => {
+    const N = '\u0000';
+    const before = await stored(true);
+    const cases: Array<['GET' | 'POST' | 'PATCH', string, unknown, string]> = [
+      ['POST', '/api/v1/admin/products', { code: 'nul', name: `a${N}b` }, 'name'],
+      ['POST', '/api/v1/admin/licences', { product: `mailserver${N}`, maxUsers: 1 }, 'product'],
+      ['POST', '/api/v1/admin/licences', { product: 'mailserver', maxUsers: 1, customerEmail: `a${N}@example.com` }, 'customerEmail'],
+      ['POST', '/api/v1/admin/licences', { product: 'mailserver', maxUsers: 1, addons: [{ code: `x${N}`, until: null }] }, 'addons.0.code'],
+      ['POST', '/api/v1/admin/products/mailserver/releases', { version: '9.9.9', notes: `n${N}` }, 'notes'],
+      ['POST', '/api/v1/admin/products/%00/releases', { version: '9.9.9' }, 'product'],
+      ['POST', '/api/v1/admin/addons', { code: 'nul-a', name: 'A', product: `m${N}` }, 'product'],
+      ['POST', '/api/v1/admin/addons/%00/content', undefined, 'code'],
+      ['GET', '/api/v1/admin/licences/%00', undefined, 'key'],
+    ];
+    for (const [method, url, body, field] of cases) {
+      const res = await h.admin(method, url, body);
+      assert.equal(res.statusCode, 400, `${method} ${url}: ${res.body}`);
+      assert.deepEqual(JSON.parse(res.body).error, { code: 'BAD_REQUEST', message: JSON.parse(res.body).error.message, field });
+    }
+    const upload = await adminUpload(h, '/api/v1/admin/products/mailserver/releases', { version: '9.9.8', notes: `n${N}` });
+    assert.equal(upload.statusCode, 400, upload.body);
+    assert.equal(JSON.parse(upload.body).error.field, 'notes');
+    const latest = await h.get('/api/v1/products/%00/channels/stable/latest');
+    assert.equal(latest.statusCode, 404);
+    await assertSigned(h, latest);
+    for (const body of [callBody(N), callBody('x', { product: N }), { licence: N, computerId: computerId('nul'), nonce: nonce() }]) {
+      const { status, json } = 'version' in body ? await h.call(body) : await h.licenceFile(body);
+      assert.equal(status, 200);
+      assert.equal(json.code, 'NOT_FOUND');
+    }
+    assert.equal(await stored(true), before);
+    const releases = await t.k.db.selectFrom('releases').select('version').where('version', 'in', ['9.9.9', '9.9.8']).execute();
+    assert.deepEqual(releases, []);
+  });
+
   test('409 for duplicates: product, add-on, release, content version', async () => {
     assert.equal((await h.admin('POST', '/api/v1/admin/products', { code: 'mailserver', name: 'Again' })).statusCode, 409);
     assert.equal((await h.admin('POST', '/api/v1/admin/addons', { code: 'mailserver-spam', name: 'Again', product: 'mailserver' })).statusCode, 409);

@@ -92,7 +92,8 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
 
     api.get<{ Params: { product: string; channel: string } }>('/products/:product/channels/:channel/latest', async (request, reply) => {
       const { product, channel } = request.params;
-      const productId = await deps.productId(product);
+      // U+0000 is in no product code, and PostgreSQL refuses it in a query: not found, without asking.
+      const productId = product.includes('\u0000') ? null : await deps.productId(product);
       const newest = productId === null || (channel !== 'stable' && channel !== 'beta')
         ? null
         : newestRelease((await deps.catalog.get(productId)).releases, channel, new Date(deps.k.clock.now()));
