@@ -176,6 +176,42 @@ describe('download URLs', () => {
   });
 });
 
+describe('external IP behind a trusted proxy', () => {
+  test('only addresses count: an X-Forwarded-For entry that is not one is skipped, never stored', async () => {
+    const p = await testApp({ config: { trustedProxies: ['127.0.0.1', '10.0.0.0/8'] } });
+    try {
+      p.clock.set(NOW);
+      const ph = await harness(p);
+      await seedProduct(ph);
+      const lic = await createLicence(ph, { maxMachines: null });
+      const cases: Array<[string, string]> = [
+        ['garbage', '127.0.0.1'],
+        ['198.51.100.7, garbage', '198.51.100.7'],
+        ['garbage, 10.1.2.3', '127.0.0.1'],
+        ['x'.repeat(4000), '127.0.0.1'],
+        ['999.1.1.1', '127.0.0.1'],
+        ['203.0.113.9:5555', '203.0.113.9'],
+        ['[2001:db8::7]:443, 10.0.0.1', '2001:db8::7'],
+        ['198.51.100.7, 203.0.113.5, 10.1.2.3', '203.0.113.5'],
+      ];
+      for (const [i, [xff, expected]] of cases.entries()) {
+        const { status } = await ph.call(callBody(lic.key, { computerId: computerId(`xff-${i}`) }), { headers: { 'x-forwarded-for': xff } });
+        assert.equal(status, 200);
+        await p.modules.licensing.flush();
+        const row = await p.k.db.selectFrom('machines').select('last_ip').where('computer_id', '=', computerId(`xff-${i}`)).executeTakeFirstOrThrow();
+        assert.equal(row.last_ip, expected, xff.slice(0, 40));
+      }
+      // An untrusted peer's header is not believed at all.
+      await ph.call(callBody(lic.key, { computerId: computerId('xff-untrusted') }), { ip: '192.0.2.50', headers: { 'x-forwarded-for': '198.51.100.99' } });
+      await p.modules.licensing.flush();
+      const row = await p.k.db.selectFrom('machines').select('last_ip').where('computer_id', '=', computerId('xff-untrusted')).executeTakeFirstOrThrow();
+      assert.equal(row.last_ip, '192.0.2.50');
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('signature', () => {
   test('every /api/v1 answer (200, 400, 404, 413, text/plain) carries the exact header; the admin API\'s do not', async () => {
     const lic = await createLicence(h);

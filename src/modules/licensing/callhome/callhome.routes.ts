@@ -18,6 +18,7 @@ import type { CallhomeRateLimiter } from './rate-limit.js';
 import type { SignerHolder } from './signer.js';
 import type { CallhomeSettings } from '../licensing.settings.js';
 import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
+import { ExternalIp } from './client-ip.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
 
@@ -35,6 +36,7 @@ export interface CallhomeDeps {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDeps): Promise<void> {
+  const external = new ExternalIp(deps.k.config.trustedProxies);
   await app.register(async (api) => {
     // Any content type is read as JSON (an installed program that forgets the header still gets a
     // decision), with the contract's 16 KiB limit enforced while reading, before anything is parsed.
@@ -72,17 +74,19 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
     // much as signing; the hot POST routes skip them and keep only nosniff (set in the onSend hook).
     api.post('/callhome', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: { 200: AnswerSchema, ...errors } } }, async (request, reply) => {
       const parsed = parseCallhomeRequest(request.body);
-      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      const ip = external.of(request);
+      if (!(await admit(deps, ip, reply, parsed.ok ? parsed.request.licence : null))) return reply;
       if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, request.ip);
+      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, ip);
       return renderCallhome(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
     });
 
     api.post('/licence-file', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: errors } }, async (request, reply) => {
       const parsed = parseLicenceFileRequest(request.body);
-      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      const ip = external.of(request);
+      if (!(await admit(deps, ip, reply, parsed.ok ? parsed.request.licence : null))) return reply;
       if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-      const { decision, licenceId, now, file } = await deps.service.licenceFile(parsed.request, request.ip);
+      const { decision, licenceId, now, file } = await deps.service.licenceFile(parsed.request, ip);
       if (file) return reply.type('text/plain; charset=utf-8').send(file.text);
       const body = renderLicenceFileRefusal(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
       return reply.type(JSON_TYPE).send(JSON.stringify(body));
@@ -117,9 +121,9 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
  * Applies the rate limits (spec: they count only /callhome and /licence-file). Answers the signed
  * 429 itself and returns false when the call is refused.
  */
-async function admit(deps: CallhomeDeps, request: FastifyRequest, reply: FastifyReply, licence: string | null): Promise<boolean> {
+async function admit(deps: CallhomeDeps, ip: string, reply: FastifyReply, licence: string | null): Promise<boolean> {
   const limits = await deps.settings();
-  const r = deps.limiter.take(limits, request.ip, licence === null ? null : normaliseLicenceKey(licence));
+  const r = deps.limiter.take(limits, ip, licence === null ? null : normaliseLicenceKey(licence));
   if (r.ok) return true;
   reply.code(429).header('retry-after', String(r.retryAfterSeconds)).type(JSON_TYPE)
     .send({ error: { code: 'RATE_LIMITED', message: `Too many calls; try again in ${r.retryAfterSeconds} seconds.` } });
