@@ -90,6 +90,17 @@ describe('POST /api/v1/callhome answer', () => {
     assert.equal(dl.body, 'definitions');
   });
 
+  test('a body starting with a UTF-8 byte-order mark is read like any other', async () => {
+    const lic = await createLicence(h);
+    const payload = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(callBody(lic.key, { computerId: computerId('bom') })))]);
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/callhome', payload, headers: { 'content-type': 'application/json' } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(JSON.parse(res.body).code, 'VALID');
+    await assertSigned(h, res);
+    const admin = await t.app.inject({ method: 'POST', url: '/api/v1/admin/products', payload: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"code":"bom","name":"BOM"}')]), headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' } });
+    assert.equal(admin.statusCode, 201, admin.body);
+  });
+
   test('NOT_FOUND has only ts, nonce, valid, code, detail, flags and nextCheckSeconds, and stores nothing the client sent', async () => {
     for (const licence of ['', 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE', ' ', 'x'.repeat(128), '😀'.repeat(128)]) {
       // The dashboard counts unmatched calls per day (licence '' and version '', no users): a count, not client data.

@@ -101,7 +101,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
           const text = body as string;
           if (text.trim() === '') return done(null, undefined);
           try {
-            done(null, JSON.parse(text));
+            done(null, JSON.parse(text.replace(/^\uFEFF/, '')));
           } catch {
             done(badRequest('The body is not valid JSON.', 'body'), undefined);
           }

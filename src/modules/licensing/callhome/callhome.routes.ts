@@ -45,7 +45,8 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
       const bytes = body as Buffer;
       if (bytes.length === 0) return done(null, undefined);
       try {
-        done(null, JSON.parse(bytes.toString('utf8')));
+        // A leading byte-order mark (some Windows programs write one) is not part of the JSON text (RFC 8259 §8.1).
+        done(null, JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')));
       } catch {
         done(badRequest('The body is not valid JSON.', 'body'), undefined);
       }
