@@ -148,6 +148,41 @@ describe('POST /api/v1/callhome answer', () => {
     assert.equal(beta.json.update.channel, 'beta');
   });
 
+  test('a release dated in the future is offered neither in answers nor in latest until its releasedAt', async () => {
+    await seedProduct(h, 'future');
+    const r = await h.admin('POST', '/api/v1/admin/products/future/releases', { version: '9.0.0', releasedAt: new Date(NOW + 3_600_000).toISOString() });
+    assert.equal(r.statusCode, 201, r.body);
+    const lic = await createLicence(h, {}, 'future');
+    const before = await h.call(callBody(lic.key, { product: 'future', computerId: computerId('future'), version: '8.6.0' }));
+    assert.deepEqual(before.json.update, { available: false });
+    const latest = await h.get('/api/v1/products/future/channels/stable/latest');
+    assert.equal(JSON.parse(latest.body).version, '8.6.0');
+    t.clock.set(NOW + 3_600_000);
+    try {
+      const after = await h.call(callBody(lic.key, { product: 'future', computerId: computerId('future'), version: '8.6.0' }));
+      assert.equal(after.json.update.version, '9.0.0');
+      const latestAfter = await h.get('/api/v1/products/future/channels/stable/latest', { 'if-none-match': String(latest.headers.etag) });
+      assert.equal(latestAfter.statusCode, 200, 'the old ETag no longer matches');
+      assert.equal(JSON.parse(latestAfter.body).version, '9.0.0');
+      const beta = await h.get('/api/v1/products/future/channels/beta/latest');
+      assert.equal(JSON.parse(beta.body).version, '9.0.0', 'beta sees stable releases too');
+      assert.equal(JSON.parse(beta.body).channel, 'stable', 'channel is the release\'s own');
+    } finally {
+      t.clock.set(NOW);
+    }
+  });
+
+  test('a lapsed add-on reads NOT_ENTITLED even when the installed content is the newest; TOO_MANY_MACHINES under flag keeps offlineUntil', async () => {
+    const lic = await createLicence(h, { addons: [{ code: 'mailserver-spam', until: '2026-11-01T00:00:00Z' }] });
+    await h.call(callBody(lic.key, { computerId: computerId('lapsed-1') }));
+    const { json } = await h.call(callBody(lic.key, { computerId: computerId('lapsed-2'), content: { 'mailserver-spam': '2026.11.25.1' } }));
+    assert.equal(json.code, 'TOO_MANY_MACHINES');
+    assert.equal(json.valid, true);
+    assert.equal(json.offlineUntil, new Date(NOW + 30 * DAY_MS).toISOString());
+    assert.deepEqual(json.licence.addons, [{ code: 'mailserver-spam', until: '2026-11-01T00:00:00.000Z', active: false }]);
+    assert.deepEqual(json.content, { 'mailserver-spam': { available: false, reason: 'NOT_ENTITLED' } });
+  });
+
   test('a term licence\'s own expiresAt bounds offlineUntil', async () => {
     const lic = await createLicence(h, { expiresAt: '2026-11-30T00:00:00.000Z' });
     const { json } = await h.call(callBody(lic.key, { computerId: computerId('term') }));
