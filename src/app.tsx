@@ -39,7 +39,7 @@ export interface App {
  * encapsulated context. It never listens: main.ts does, and tests use app.inject().
  */
 export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
-  let frameworkError: LicensingModule['frameworkError'] = (_err, _request, reply) => { reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
+  let frameworkError: LicensingModule['frameworkError'] = (err, _request, reply) => { reply.code(err.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
   const app = Fastify({
     logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: 1024 * 1024,
@@ -48,7 +48,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     // Path parameters (licence keys, product codes) up to this length reach the routes and get their 404.
-    maxParamLength: 1024,
+    maxParamLength: 256,
     // Bad percent-encoding or an over-long parameter never reaches a context: a 400, signed under /api/v1.
     frameworkErrors: (err, request, reply) => { frameworkError(err, request, reply); },
   });

@@ -139,9 +139,11 @@ async function admit(deps: CallhomeDeps, ip: string, reply: FastifyReply, licenc
  */
 export function answerFrameworkError(signer: SignerHolder, err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A part of the path is too long.' : 'The path is not valid percent-encoding.', field: 'path' } });
-  reply.code(400).type(JSON_TYPE);
   const path = request.url.split('?')[0];
-  if (path.startsWith('/api/v1/') && !(path === '/api/v1/admin' || path.startsWith('/api/v1/admin/'))) {
+  const callhome = path.startsWith('/api/v1/') && !(path === '/api/v1/admin' || path.startsWith('/api/v1/admin/'));
+  // The contract answers a malformed request 400; elsewhere Fastify's own status stays (414 for a long part).
+  reply.code(callhome ? 400 : err.statusCode ?? 400).type(JSON_TYPE);
+  if (callhome) {
     try {
       reply.header('keyward-signature', signer.header(body)).header('x-content-type-options', 'nosniff');
     } catch { /* the key is not loaded yet (before onReady): answer unsigned rather than not at all */ }
