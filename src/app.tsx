@@ -46,6 +46,7 @@ export interface App {
  * encapsulated context. It never listens: main.ts does, and tests use app.inject().
  */
 export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
+  let frameworkError: LicensingModule['frameworkError'] = (err, _request, reply) => { reply.code(err.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
   const app = Fastify({
     logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: 1024 * 1024,
@@ -53,6 +54,10 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     // Wrong types are errors, not silently coerced (an installed program sending "5" for 5 has a bug).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // Path parameters (licence keys, product codes) up to this length reach the routes and get their 404.
+    maxParamLength: 256,
+    // Bad percent-encoding or an over-long parameter never reaches a context: a 400, signed under /api/v1.
+    frameworkErrors: (err, request, reply) => { frameworkError(err, request, reply); },
   });
 
   app.decorateRequest('apiKey', null);
@@ -114,6 +119,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
 
   // Surface 3: call-home (bare, signed answers) and its downloads; licensing's admin API in its own context.
   const licensing = createLicensingModule(k);
+  frameworkError = licensing.frameworkError;
   await licensing.registerPublic(app);
   await licensing.registerAdmin(app, accounts.apiKeyAuth());
 

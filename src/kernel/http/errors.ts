@@ -25,7 +25,8 @@ function validationField(err: FastifyError): string | undefined {
   const missing = (v.params as { missingProperty?: string })?.missingProperty;
   const extra = (v.params as { additionalProperty?: string })?.additionalProperty;
   const leaf = missing ?? extra;
-  return [base, leaf].filter(Boolean).join('.') || undefined;
+  // A rule about the whole body (not an object, an array…) names the body, as the error object promises a field.
+  return [base, leaf].filter(Boolean).join('.') || err.validationContext || 'body';
 }
 
 function validationMessage(err: FastifyError, field?: string): string {

@@ -1,14 +1,14 @@
 // The licensing module's only door: the call-home surface, the downloads, the admin API, the services
 // other modules use (the shop will create licences through `licences`), migrations and privacy.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { CatalogCache } from './callhome/catalog.js';
 import { Bookkeeper } from './callhome/bookkeeping.js';
 import { CallhomeService } from './callhome/callhome.service.js';
-import { registerCallhomeApi } from './callhome/callhome.routes.js';
+import { answerFrameworkError, registerCallhomeApi } from './callhome/callhome.routes.js';
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
@@ -19,7 +19,9 @@ import { AbuseService } from './abuse.service.js';
 import { registerDownloads } from './downloads.routes.js';
 import { registerLicenceRoutes } from './admin/licences.routes.js';
 import { registerCatalogRoutes } from './admin/catalog.routes.js';
+import { refuseNul } from './admin/input.js';
 import { truncateOldIps } from './retention.js';
+import { badRequest } from '../../kernel/http/errors.js';
 import { ShopLicenceIssuer } from './issuer.js';
 import { CustomerLicencesService } from './customer-licences.service.js';
 import { registerLicenceAccountPages } from './account.pages.js';
@@ -50,6 +52,8 @@ export interface LicensingModule {
   registerAdmin(app: FastifyInstance, apiKeyAuth: (request: FastifyRequest) => Promise<void>): Promise<void>;
   /** Writes buffered bookkeeping (last-seen, counters) now; tests and shutdown use it. */
   flush(): Promise<void>;
+  /** Fastify's `frameworkErrors` (bad percent-encoding, over-long path parameters): a 400, signed under /api/v1. */
+  frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void;
   /** Re-reads the active signing key now (it is also re-read every 30 seconds). */
   reloadSigningKey(): Promise<void>;
   settings(): Promise<CallhomeSettings>;
@@ -104,12 +108,27 @@ export function createLicensingModule(k: Kernel): LicensingModule {
       await app.register(async (api) => {
         // onRequest, so a request without a valid key is refused before its body is even read.
         api.addHook('onRequest', apiKeyAuth);
+        // The admin API speaks JSON (and multipart for uploads): a body is read as JSON whatever its
+        // Content-Type says (curl -d labels it a form, fetch with a string body text/plain, some clients
+        // send none), so a JSON body is never a 415 or a mangled form, and anything else is a 400.
+        api.removeAllContentTypeParsers();
+        api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+          const text = body as string;
+          if (text.trim() === '') return done(null, undefined);
+          try {
+            done(null, JSON.parse(text.replace(/^\uFEFF/, '')));
+          } catch {
+            done(badRequest('The body is not valid JSON.', 'body'), undefined);
+          }
+        });
+        api.addHook('preValidation', refuseNul);
         await api.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 } });
         registerLicenceRoutes(api, licences, abuse);
         registerCatalogRoutes(api, catalog, licences, k.config.dataDir);
       });
     },
     flush: () => bookkeeper.flush(),
+    frameworkError: (err, request, reply) => answerFrameworkError(signer, err, request, reply),
     reloadSigningKey: () => signer.reload(),
     syncRateLimits: () => limiter.sync(),
   };

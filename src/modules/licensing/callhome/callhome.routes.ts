@@ -18,6 +18,7 @@ import type { CallhomeRateLimiter } from './rate-limit.js';
 import type { SignerHolder } from './signer.js';
 import type { CallhomeSettings } from '../licensing.settings.js';
 import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
+import { ExternalIp } from './client-ip.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
 
@@ -35,6 +36,7 @@ export interface CallhomeDeps {
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDeps): Promise<void> {
+  const external = new ExternalIp(deps.k.config.trustedProxies);
   await app.register(async (api) => {
     // Any content type is read as JSON (an installed program that forgets the header still gets a
     // decision), with the contract's 16 KiB limit enforced while reading, before anything is parsed.
@@ -43,7 +45,8 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
       const bytes = body as Buffer;
       if (bytes.length === 0) return done(null, undefined);
       try {
-        done(null, JSON.parse(bytes.toString('utf8')));
+        // A leading byte-order mark (some Windows programs write one) is not part of the JSON text (RFC 8259 §8.1).
+        done(null, JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')));
       } catch {
         done(badRequest('The body is not valid JSON.', 'body'), undefined);
       }
@@ -72,17 +75,19 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
     // much as signing; the hot POST routes skip them and keep only nosniff (set in the onSend hook).
     api.post('/callhome', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: { 200: AnswerSchema, ...errors } } }, async (request, reply) => {
       const parsed = parseCallhomeRequest(request.body);
-      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      const ip = external.of(request);
+      if (!(await admit(deps, ip, reply, parsed.ok ? parsed.request.licence : null))) return reply;
       if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, request.ip);
+      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, ip);
       return renderCallhome(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
     });
 
     api.post('/licence-file', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: errors } }, async (request, reply) => {
       const parsed = parseLicenceFileRequest(request.body);
-      if (!(await admit(deps, request, reply, parsed.ok ? parsed.request.licence : null))) return reply;
+      const ip = external.of(request);
+      if (!(await admit(deps, ip, reply, parsed.ok ? parsed.request.licence : null))) return reply;
       if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-      const { decision, licenceId, now, file } = await deps.service.licenceFile(parsed.request, request.ip);
+      const { decision, licenceId, now, file } = await deps.service.licenceFile(parsed.request, ip);
       if (file) return reply.type('text/plain; charset=utf-8').send(file.text);
       const body = renderLicenceFileRefusal(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
       return reply.type(JSON_TYPE).send(JSON.stringify(body));
@@ -92,7 +97,8 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
 
     api.get<{ Params: { product: string; channel: string } }>('/products/:product/channels/:channel/latest', async (request, reply) => {
       const { product, channel } = request.params;
-      const productId = await deps.productId(product);
+      // U+0000 is in no product code, and PostgreSQL refuses it in a query: not found, without asking.
+      const productId = product.includes('\u0000') ? null : await deps.productId(product);
       const newest = productId === null || (channel !== 'stable' && channel !== 'beta')
         ? null
         : newestRelease((await deps.catalog.get(productId)).releases, channel, new Date(deps.k.clock.now()));
@@ -116,13 +122,33 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
  * Applies the rate limits (spec: they count only /callhome and /licence-file). Answers the signed
  * 429 itself and returns false when the call is refused.
  */
-async function admit(deps: CallhomeDeps, request: FastifyRequest, reply: FastifyReply, licence: string | null): Promise<boolean> {
+async function admit(deps: CallhomeDeps, ip: string, reply: FastifyReply, licence: string | null): Promise<boolean> {
   const limits = await deps.settings();
-  const r = deps.limiter.take(limits, request.ip, licence === null ? null : normaliseLicenceKey(licence));
+  const r = deps.limiter.take(limits, ip, licence === null ? null : normaliseLicenceKey(licence));
   if (r.ok) return true;
   reply.code(429).header('retry-after', String(r.retryAfterSeconds)).type(JSON_TYPE)
     .send({ error: { code: 'RATE_LIMITED', message: `Too many calls; try again in ${r.retryAfterSeconds} seconds.` } });
   return false;
+}
+
+/**
+ * Answers what Fastify's router refuses before any context sees the request (a path that is not valid
+ * percent-encoding, a path parameter over maxParamLength): a 400 with the contract's error object,
+ * signed like every other answer under /api/v1 outside the admin API. Passed to Fastify's
+ * `frameworkErrors` option (app.tsx); the router calls it with a reply of the root context.
+ */
+export function answerFrameworkError(signer: SignerHolder, err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message: err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A part of the path is too long.' : 'The path is not valid percent-encoding.', field: 'path' } });
+  const path = request.url.split('?')[0];
+  const callhome = path.startsWith('/api/v1/') && !(path === '/api/v1/admin' || path.startsWith('/api/v1/admin/'));
+  // The contract answers a malformed request 400; elsewhere Fastify's own status stays (414 for a long part).
+  reply.code(callhome ? 400 : err.statusCode ?? 400).type(JSON_TYPE);
+  if (callhome) {
+    try {
+      reply.header('keyward-signature', signer.header(body)).header('x-content-type-options', 'nosniff');
+    } catch { /* the key is not loaded yet (before onReady): answer unsigned rather than not at all */ }
+  }
+  reply.send(body);
 }
 
 /** Signs every answer under /api/v1 except the admin API's; a 304 has no body and no signature. */
