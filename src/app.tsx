@@ -123,7 +123,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     orders.registerPages(pages, accounts.accounts);
     registerCatalogAdminPages(pages, k, catalog);
     registerBillingAdminPages(pages, k);
-    registerAdminPages(pages, k);
+    registerAdminPages(pages, k, { licensing });
     registerPrivacyPages(pages, k);
     newsletter.registerPages(pages);
     await support.registerPages(pages);

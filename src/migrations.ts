@@ -7,6 +7,7 @@ import { catalogMigrations } from './modules/catalog/index.js';
 import { ordersMigrations } from './modules/orders/index.js';
 import { billingMigrations } from './modules/billing/index.js';
 import { supportMigrations } from './modules/support/index.js';
+import { migrations as adminMigrations } from './modules/admin/migrations/index.js';
 
 /** Every migration of the kernel and the modules; names start with their date, so they sort in the order written. */
-export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations };
+export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations, ...adminMigrations };
