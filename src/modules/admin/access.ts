@@ -41,7 +41,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin/licences', ALL, SUPPORT),
   rule('/admin/machines', SUPPORT),
   rule('/admin/orders', SALES),
-  rule('/admin/billing', SALES),
+  rule('/admin/billing', SALES, MANAGERS),
   rule('/admin/invoices', SALES),
   rule('/admin/subscriptions', SALES),
   rule('/admin/resellers', SALES),
@@ -52,6 +52,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin/forum', SUPPORT),
   rule('/admin/newsletter', ALL, MANAGERS),
   rule('/admin/newsletter/subscribers', ALL, SUPPORT),
+  rule('/admin/newsletter/suppressions', ALL, MANAGERS),
+  rule('/admin/newsletter/settings', MANAGERS),
+  rule('/admin/newsletter/posts', SALES),
+  rule('/admin/newsletter/campaigns', SALES),
   rule('/admin/tax-rates', MANAGERS),
   rule('/admin/payments', MANAGERS),
   rule('/admin/privacy', MANAGERS),
@@ -87,7 +91,8 @@ const isAdminPath = (path: string) => covers('/admin', path) && !OPEN.some((p) =
  * It also tells the layout which navigation links to show, and records every change in the audit log.
  */
 export function installAdminAccess(app: FastifyInstance, k: Kernel): void {
-  app.addHook('preHandler', async (request: FastifyRequest) => {
+  // preValidation: a refused role gets 403 before its input is even checked (and before the CSRF check).
+  app.addHook('preValidation', async (request: FastifyRequest) => {
     const path = request.url.split('?')[0]!;
     if (!isAdminPath(path) || request.auth?.kind !== 'staff') return;
     const role = request.auth.role as StaffRole;
