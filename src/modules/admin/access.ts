@@ -101,13 +101,15 @@ export function installAdminAccess(app: FastifyInstance, k: Kernel): void {
   });
   // The audit log's safety net: every change staff make through the admin is recorded with who, when and
   // where, even where a module records nothing more specific. Form bodies are not recorded (secrets).
-  app.addHook('onResponse', async (request, reply) => {
+  // onSend, not onResponse: the entry is written before the answer leaves, so no one reads a log without it.
+  app.addHook('onSend', async (request, reply, payload) => {
     const path = request.url.split('?')[0]!;
-    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method) || !isAdminPath(path) || request.auth?.kind !== 'staff' || reply.statusCode >= 400) return;
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method) || !isAdminPath(path) || request.auth?.kind !== 'staff' || reply.statusCode >= 400) return payload;
     try {
       await k.audit.record({ actorKind: 'staff', actorId: request.auth.subjectId, action: 'admin.change', target: path.slice(0, 200), detail: { method: request.method, status: reply.statusCode }, ip: request.ip });
     } catch (err) {
       request.log.error({ err }, 'could not write the audit entry of an admin change');
     }
+    return payload;
   });
 }
