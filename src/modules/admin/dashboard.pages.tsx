@@ -6,7 +6,7 @@ import { requireStaff, type StaffRole } from '../accounts/index.js';
 import { allows } from './access.js';
 import type { DashboardData, DashboardService } from './dashboard.service.js';
 
-const day = (t: number) => new Date(t).toISOString().slice(5, 10);
+const day = (t: number) => new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const date = (t: number) => new Date(t).toISOString().slice(0, 10);
 const time = (t: number) => new Date(t).toISOString().slice(11, 16) + ' UTC';
 
