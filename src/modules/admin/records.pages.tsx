@@ -18,7 +18,7 @@ const STAFF = requireStaff();
 export function SearchForm({ q }: { q: string }) {
   return (
     <form method="get" action="/admin/search" class="search-row" role="search">
-      <label for="admin-q" class="visually-hidden">Search</label>
+      <label for="admin-q" class="visually-hidden">Search again</label>
       <input id="admin-q" name="q" type="search" value={q} maxLength={200} placeholder="Email, order reference, invoice or ticket number, licence key or id, computer ID" />
       <button type="submit">Search</button>
     </form>
@@ -53,7 +53,7 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     return page(k.settings, request, reply, { title: 'Customers', variant: 'admin' }, (
       <>
         <h1>Customers</h1>
-        <SearchForm q="" />
+        <p class="muted">The 50 newest; use the search box for the others.</p>
         <div class="table-wrap"><table>
           <thead><tr><th>Name</th><th>Email</th><th>Company</th><th>Since</th></tr></thead>
           <tbody>{rows.map((r) => <tr><td><a href={`/admin/customers/${r.id}`}>{r.name}</a>{r.closed_at ? <span class="badge">closed</span> : null}</td><td>{r.email}</td><td>{r.company ?? ''}</td><td>{fmt(r.created_at)}</td></tr>)}</tbody>
@@ -98,7 +98,7 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     return page(k.settings, request, reply, { title: 'Licences', variant: 'admin' }, (
       <>
         <h1>Licences</h1>
-        <SearchForm q="" />
+        <p class="muted">The 50 newest; use the search box for the others.</p>
         <div class="table-wrap"><table>
           <thead><tr><th>Licence</th><th>Product</th><th>Status</th><th>Users</th><th>Maintenance until</th><th>Customer</th></tr></thead>
           <tbody>{rows.map((r) => <tr><td><a class="mono" href={`/admin/licences/${r.id}`}>{r.id.slice(0, 8)}</a></td><td>{r.code}</td><td>{r.status}</td><td class="num">{r.max_users ?? '∞'}</td><td>{fmt(r.maintenance_until)}</td><td>{r.customer_email ?? ''}</td></tr>)}</tbody>
