@@ -20,7 +20,9 @@ const fmt = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' 
 export function registerAdminPages(app: FastifyInstance, k: Kernel, deps: { licensing: LicensingModule }): void {
   installAdminAccess(app, k);
   const dashboard = new DashboardService(k, deps.licensing.abuse);
-  k.jobs.every('admin.dashboard-rollup', 15 * 60_000, async () => { await dashboard.rollUp(); await dashboard.sharedLicences(k.clock.now(), true); });
+  // Once across nodes. The shared-licence scan costs seconds with 100,000 licences: hourly, not more.
+  k.jobs.every('admin.dashboard-rollup', 15 * 60_000, async () => { await dashboard.rollUp(); });
+  k.jobs.every('admin.shared-licences', 60 * 60_000, async () => { await dashboard.sharedLicences(k.clock.now(), true); });
   registerDashboardPage(app, k, dashboard);
   registerRecordPages(app, k, deps.licensing);
   registerSettingsPages(app, k, deps.licensing);

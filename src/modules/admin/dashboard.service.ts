@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import type { AbuseSignals } from '../licensing/index.js';
 
-export interface SharedLicenceSource { sharedLicences(): Promise<AbuseSignals[]> }
+export interface SharedLicenceSource { sharedLicences(): Promise<AbuseSignals[]>; forLicence(id: string): Promise<AbuseSignals | null> }
 
 export interface DailyTotals {
   day: number;
@@ -32,13 +32,14 @@ export const HISTORY_DAYS = 366;
 export const CHART_DAYS = 90;
 /** A day computed this long after it ended is final (bookkeeping flushes within seconds). */
 const SETTLE_MS = 10 * 60_000;
-const SHARED_TTL_MS = 10 * 60_000;
+/** admin_daily's `day` 0 holds the latest list of licences that look shared (metric 'shared', key = licence, value = rank). */
+const SHARED_DAY = 0;
+const SHARED_TOP = 10;
 
 const startOfDay = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
 const n = (v: unknown) => Number(v ?? 0);
 
 export class DashboardService {
-  private shared: { rows: AbuseSignals[]; asOf: number } | null = null;
   private rolling: Promise<number> | null = null;
   constructor(private readonly k: Kernel, private readonly abuse: SharedLicenceSource) {}
 
@@ -167,12 +168,36 @@ export class DashboardService {
     return { revenue, currencies: [...currencies].sort() };
   }
 
-  /** The abuse signals scan 30 days of machines and networks: computed at most every ten minutes. */
+  /**
+   * The abuse signals scan 30 days of machines, networks and counters: seconds with a large installed
+   * base. The periodic job computes them and stores the top of the list; a render reads that and
+   * refreshes only those few licences' signals (one licence's signals are index look-ups). Only when
+   * nothing was ever stored does a render compute the list itself, once.
+   */
   async sharedLicences(now: number, refresh = false): Promise<DashboardData['shared']> {
-    if (refresh || !this.shared || now - this.shared.asOf > SHARED_TTL_MS || now < this.shared.asOf) {
-      this.shared = { rows: await this.abuse.sharedLicences(), asOf: now };
+    let stored = refresh ? [] : await this.k.db.selectFrom('admin_daily').select(['metric', 'key', 'value']).where('day', '=', SHARED_DAY).execute();
+    if (!stored.some((r) => r.metric === 'shared_asof')) {
+      await this.storeShared(now);
+      stored = await this.k.db.selectFrom('admin_daily').select(['metric', 'key', 'value']).where('day', '=', SHARED_DAY).execute();
     }
-    return { rows: this.shared.rows.slice(0, 10), total: this.shared.rows.length, asOf: this.shared.asOf };
+    const ids = stored.filter((r) => r.metric === 'shared').sort((a, b) => n(a.value) - n(b.value)).map((r) => r.key);
+    const rows = (await Promise.all(ids.map((id) => this.abuse.forLicence(id)))).filter((s): s is AbuseSignals => s !== null && s.reasons.length > 0);
+    const meta = (m: string) => n(stored.find((r) => r.metric === m)?.value);
+    return { rows, total: meta('shared_total'), asOf: meta('shared_asof') };
+  }
+
+  private async storeShared(now: number): Promise<void> {
+    const all = await this.abuse.sharedLicences();
+    const rows = [
+      { day: SHARED_DAY, metric: 'shared_asof', key: '', value: now },
+      { day: SHARED_DAY, metric: 'shared_total', key: '', value: all.length },
+      ...all.slice(0, SHARED_TOP).map((s, i) => ({ day: SHARED_DAY, metric: 'shared', key: s.licenceId, value: i })),
+    ];
+    await this.k.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('admin_daily').where('day', '=', SHARED_DAY).execute();
+      await trx.insertInto('admin_daily').values(rows)
+        .onConflict((oc) => oc.columns(['day', 'metric', 'key']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') }))).execute();
+    });
   }
 }
 

@@ -75,7 +75,7 @@ describe('dashboard numbers', () => {
     const stored = await t.k.db.selectFrom('admin_daily').select(['day', 'metric', 'key', 'value']).where('day', '=', TODAY - 3 * DAY_MS).where('metric', '=', 'calls').execute();
     assert.equal(Number(stored[0]!.value), 15);
     assert.equal((await t.k.db.selectFrom('admin_daily').select('day').where('day', '>=', TODAY).execute()).length, 0);
-    assert.equal((await t.k.db.selectFrom('admin_daily').select('day').where('day', '<', TODAY - 366 * DAY_MS).execute()).length, 0, 'history stops at a year');
+    assert.equal((await t.k.db.selectFrom('admin_daily').select('day').where('day', '>', 0).where('day', '<', TODAY - 366 * DAY_MS).execute()).length, 0, 'history stops at a year (day 0 holds the shared-licence list)');
   });
 
   test('renewals: active licences\' maintenance ends and add-on ends, per week, next 90 days only', async () => {
@@ -95,10 +95,23 @@ describe('dashboard numbers', () => {
     assert.equal(revenue[0]!.month, '2025-12');
   });
 
-  test('licences that look shared come from the abuse signals', async () => {
+  test('licences that look shared: the list is stored by the job, a render refreshes only the listed licences', async () => {
     const s = await dash.sharedLicences(NOW, true);
     assert.deepEqual(s.rows.map((r) => r.licenceId), [b]);
     assert.equal(s.total, 1);
+    assert.equal(s.asOf, NOW);
+    // A second computer for licence a: not in the stored list until the job runs again.
+    await buildMachine(t.k, a, 'b'.repeat(64), NOW - DAY_MS);
+    assert.deepEqual((await dash.sharedLicences(NOW)).rows.map((r) => r.licenceId), [b]);
+    const again = await dash.sharedLicences(NOW, true);
+    assert.deepEqual(new Set(again.rows.map((r) => r.licenceId)), new Set([a, b]));
+    assert.equal(again.total, 2);
+    // A listed licence that no longer looks shared drops out at once.
+    await t.k.db.updateTable('licences').set({ max_machines: 5 }).where('id', '=', a).execute();
+    assert.deepEqual((await dash.sharedLicences(NOW)).rows.map((r) => r.licenceId), [b]);
+    await t.k.db.updateTable('licences').set({ max_machines: 1 }).where('id', '=', a).execute();
+    await t.k.db.deleteFrom('machines').where('licence_id', '=', a).where('computer_id', '=', 'b'.repeat(64)).execute();
+    await dash.sharedLicences(NOW, true);
   });
 
   test('the page: SVG charts drawn on the server with their numbers in tables; revenue only for roles that see billing', async () => {

@@ -5,6 +5,6 @@ export const adminPrivacy: PrivacyDeclarations = {
   module: 'admin',
   fields: [],
   notPersonal: [
-    ...notPersonal('admin_daily', ['day', 'metric', 'key', 'value'], 'Per-day totals across all licences (calls, installations per version, users in use): counts, never a licence or a person.'),
+    ...notPersonal('admin_daily', ['day', 'metric', 'key', 'value'], 'Per-day totals across all licences (calls, installations per version, users in use), and the ids of the licences that look shared most: counts and licence ids, never a person.'),
   ],
 };
