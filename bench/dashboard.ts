@@ -4,9 +4,8 @@
  * Seeds an installed base on SQLite (100,000 licences, their machines, a year of call-home counters with
  * `daily` licences calling each day, a year of invoices), then measures in the same process and run:
  *  1. the baseline: a trivial admin page (Security) through the same app, session and layout,
- *  2. building the dashboard's read model for the whole year (what the periodic job does once),
- *  3. the first dashboard render (the shared-licence signals computed afresh),
- *  4. warm dashboard renders (median, p95, max).
+ *  2. the periodic jobs' work: the read model for the whole year (once) and the shared-licence list (hourly),
+ *  3. the first dashboard render of the process, then warm renders (median, p95, max).
  * Requests go through app.inject(): the same routing, hooks and rendering as a real request, minus the socket.
  */
 import fs from 'node:fs';
@@ -50,6 +49,8 @@ try {
   // Seeding only: no fsync per transaction (the measurements below run with the app's own FULL setting).
   const synchronous = sqlite.pragma('synchronous', { simple: true });
   sqlite.pragma('synchronous = OFF');
+  const cacheSize = sqlite.pragma('cache_size', { simple: true });
+  sqlite.pragma('cache_size = -262144'); // 256 MB while the counters' indexes grow
   await seedInstalledBase(k, { licences: N.licences, machines: N.machines, sample: 0, onProgress: (d, t) => progress('licences', d, t) });
 
   const now = Date.now();
@@ -66,9 +67,10 @@ try {
   for (let d = N.days - 1; d >= 0; d--) {
     const day = today - d * DAY;
     const offset = (d * 7919) % ids.length;
+    // In key order within the day, as the primary key (day, licence_id, version) lays them out.
+    const idxs = Array.from({ length: N.daily }, (_, i) => (offset + i * 5) % ids.length).sort((x, y) => (ids[x]!.id < ids[y]!.id ? -1 : 1));
     sqlite.transaction(() => {
-      for (let i = 0; i < N.daily; i++) {
-        const idx = (offset + i * 5) % ids.length;
+      for (const [i, idx] of idxs.entries()) {
         const l = ids[idx]!;
         // Newer versions spread over the year: a licence moves up one version roughly every 73 days.
         const v = versions[Math.min(versions.length - 1, Math.max(0, Math.floor((N.days - d) / 73) + (idx % 2) - 1))]!;
@@ -96,6 +98,7 @@ try {
   })();
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
   sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma(`cache_size = ${cacheSize}`);
   sqlite.pragma('analyze');
   const rows = (sqlite.prepare('select count(*) as n from callhome_daily').get() as { n: number }).n;
   console.log(`Seeded in ${(ms(tSeed) / 1000).toFixed(1)} s: ${rows.toLocaleString('en')} call-home counter rows.`);
@@ -121,31 +124,30 @@ try {
   for (let i = 0; i < N.renders; i++) base.push((await get('/admin/security')).time);
   const baseline = stats(base);
 
-  // 2. The read model for the whole year (the periodic job's first run on an existing installation).
+  // 2. The periodic jobs' work: the read model for the whole year (once; then one day a day), and the
+  //    shared-licence list (hourly).
   const dash = new DashboardService(k, licensing.abuse);
   let t0 = process.hrtime.bigint();
   const built = await dash.rollUp();
   const rollUp = ms(t0);
-
-  // 3. First render: the app's own dashboard service computes the shared-licence signals now.
-  const first = await get('/admin');
-  if ((first.body.match(/<svg /g) ?? []).length !== 6) throw new Error('the dashboard did not draw its six charts (no shared licence found?)');
-
-  // 4. Warm renders.
-  const warm: number[] = [];
-  for (let i = 0; i < N.renders; i++) warm.push((await get('/admin')).time);
-  const w = stats(warm);
-
   t0 = process.hrtime.bigint();
   const shared = await dash.sharedLicences(Date.now(), true);
   const abuse = ms(t0);
+
+  // 3. First render of this process, then warm renders.
+  const first = await get('/admin');
+  if ((first.body.match(/<svg /g) ?? []).length !== 6) throw new Error('the dashboard did not draw its six charts (no shared licence found?)');
+  const warm: number[] = [];
+  for (let i = 0; i < N.renders; i++) warm.push((await get('/admin')).time);
+  const w = stats(warm);
 
   console.log('');
   console.log('| measurement (SQLite, one process) | ms |');
   console.log('| --- | ---: |');
   console.log(`| baseline: trivial admin page (Security), median of ${N.renders} | ${baseline.median.toFixed(1)} |`);
-  console.log(`| read model for ${built} days (once; then one day per day, by the job) | ${rollUp.toFixed(0)} |`);
-  console.log(`| first dashboard render (shared-licence signals computed: ${shared.total} flagged, ${abuse.toFixed(0)} ms alone) | ${first.time.toFixed(0)} |`);
+  console.log(`| job: read model for ${built} days (once; then one day a day) | ${rollUp.toFixed(0)} |`);
+  console.log(`| job: shared-licence list (hourly; ${shared.total} licences flagged) | ${abuse.toFixed(0)} |`);
+  console.log(`| first dashboard render of the process | ${first.time.toFixed(0)} |`);
   console.log(`| dashboard render, median of ${N.renders} | ${w.median.toFixed(1)} |`);
   console.log(`| dashboard render, p95 / max | ${w.p95.toFixed(1)} / ${w.max.toFixed(1)} |`);
   console.log(`| dashboard median ÷ baseline median | ${(w.median / baseline.median).toFixed(1)}× |`);
