@@ -81,6 +81,14 @@ describe('admin access by role', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('an encoded path reaches the same rule as the plain one', async () => {
+    const admin = browsers.admin!;
+    for (const url of ['/admin/%73ettings', '/admin/settings/']) {
+      const res = await admin.get(url);
+      assert.ok(res.statusCode === 403 || res.statusCode === 404, `${url}: ${res.statusCode}`);
+    }
+  });
+
   test('signed-out visitors and customers are sent to the staff sign-in, never shown an admin page', async () => {
     const anon = new TestBrowser(t.app);
     for (const url of ['/admin', '/admin/settings', '/admin/licences', '/admin/search?q=ab', '/admin/customers']) {

@@ -93,7 +93,8 @@ const isAdminPath = (path: string) => covers('/admin', path) && !OPEN.some((p) =
 export function installAdminAccess(app: FastifyInstance, k: Kernel): void {
   // preValidation: a refused role gets 403 before its input is even checked (and before the CSRF check).
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    const path = request.url.split('?')[0]!;
+    // The route's own pattern, not the raw URL: percent-encoding or doubled slashes cannot dodge a rule.
+    const path = request.routeOptions.url ?? request.url.split('?')[0]!;
     if (!isAdminPath(path) || request.auth?.kind !== 'staff') return;
     const role = request.auth.role as StaffRole;
     request.adminNavAllows = (href: string) => allows(role, 'GET', href);
