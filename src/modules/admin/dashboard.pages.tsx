@@ -24,6 +24,7 @@ export function Dashboard({ d, showRevenue }: { d: DashboardData; showRevenue: b
     <>
       <section class="card" aria-labelledby="h-use">
         <h2 id="h-use">Installed base</h2>
+        {d.pendingDays ? <p class="muted">{d.pendingDays} earlier day(s) are still being summarised by a background job: the charts fill in within the next few minutes.</p> : null}
         <LineChart title={`Licences calling home, by version (last ${d.days.length} days; today so far)`} labels={labels} series={installSeries(d)} />
         <BarChart title="Call-home requests per day" labels={labels} series={[{ name: 'Requests', values: d.days.map((x) => x.calls) }]} />
         <LineChart title="Users in use against licensed users (licences that called that day)" labels={labels}

@@ -24,6 +24,8 @@ export interface DashboardData {
   revenue: { month: string; byCurrency: Record<string, number> }[];
   currencies: string[];
   shared: { rows: AbuseSignals[]; total: number; asOf: number };
+  /** Completed days the read model does not hold yet (the periodic job builds them). */
+  pendingDays: number;
 }
 
 const WEEK_MS = 7 * DAY_MS;
@@ -34,6 +36,8 @@ export const CHART_DAYS = 90;
 const SETTLE_MS = 10 * 60_000;
 /** admin_daily's `day` 0 holds the latest list of licences that look shared (metric 'shared', key = licence, value = rank). */
 const SHARED_DAY = 0;
+/** Missing days a render may build itself before leaving the rest to the job. */
+const RENDER_ROLLUP_DAYS = 3;
 const SHARED_TOP = 10;
 
 const startOfDay = (t: number) => Math.floor(t / DAY_MS) * DAY_MS;
@@ -70,11 +74,12 @@ export class DashboardService {
    * last few days again. Idempotent; the periodic job runs it, and the dashboard before reading.
    */
   async rollUp(): Promise<number> {
-    this.rolling ??= this.rollUpNow().finally(() => { this.rolling = null; });
+    this.rolling ??= this.rollUpNow(Number.POSITIVE_INFINITY).then((r) => r.built).finally(() => { this.rolling = null; });
     return this.rolling;
   }
 
-  private async rollUpNow(): Promise<number> {
+  /** Builds at most `limit` missing days, the most recent first; says how many are left for the job. */
+  private async rollUpNow(limit: number): Promise<{ built: number; pending: number }> {
     const now = this.k.clock.now();
     const today = startOfDay(now);
     const from = today - HISTORY_DAYS * DAY_MS;
@@ -84,8 +89,10 @@ export class DashboardService {
     // The first day with any call-home data bounds the work on a fresh install.
     const first = await this.k.db.selectFrom('callhome_daily').select('day').where('day', '>=', from).orderBy('day').limit(1).executeTakeFirst();
     let built = 0;
-    for (let day = Math.max(from, first ? n(first.day) : today); day < today; day += DAY_MS) {
+    let pending = 0;
+    for (let day = today - DAY_MS; day >= Math.max(from, first ? n(first.day) : today); day -= DAY_MS) {
       if (final.has(day)) continue;
+      if (built >= limit) { pending++; continue; }
       const t = await this.computeDay(day);
       const rows = [
         { day, metric: 'done', key: '', value: now },
@@ -102,11 +109,12 @@ export class DashboardService {
       });
       built++;
     }
-    return built;
+    return { built, pending };
   }
 
   async data(): Promise<DashboardData> {
-    await this.rollUp();
+    // A render builds a few missing days itself (yesterday, after midnight); a long history waits for the job.
+    const { pending } = this.rolling ? { pending: 0 } : await this.rollUpNow(RENDER_ROLLUP_DAYS);
     const now = this.k.clock.now();
     const today = startOfDay(now);
     const from = today - (CHART_DAYS - 1) * DAY_MS;
@@ -129,7 +137,7 @@ export class DashboardService {
     }
     days.set(today, { day: today, ...live });
     const list = [...days.values()];
-    return { days: list, versions: topVersions(list, 5), renewals, ...revenue, shared };
+    return { days: list, versions: topVersions(list, 5), renewals, ...revenue, shared, pendingDays: pending };
   }
 
   /** Maintenance and add-on ends per week for the next 13 weeks (active licences). */

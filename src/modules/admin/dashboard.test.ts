@@ -130,6 +130,23 @@ describe('dashboard numbers', () => {
     assert.equal((s.body.match(/<svg /g) ?? []).length, 5);
   });
 
+  test('a render builds only a few missing days itself and says the rest is coming; the job builds them', async () => {
+    await buildCallhomeDay(t.k, TODAY - 60 * DAY_MS, a, '1.0.0', 4, 2);
+    await t.k.db.deleteFrom('admin_daily').where('day', '>', 0).execute();
+    const d = await dash.data();
+    assert.equal(d.pendingDays, 60 - 3, 'yesterday and the two days before are built, the rest waits');
+    assert.equal(d.days.find((x) => x.day === TODAY - 60 * DAY_MS)!.calls, 0);
+    assert.equal(await dash.rollUp(), 60 - 3);
+    const after = await dash.data();
+    assert.equal(after.pendingDays, 0);
+    assert.equal(after.days.find((x) => x.day === TODAY - 60 * DAY_MS)!.calls, 4);
+    const owner = new TestBrowser(t.app);
+    await owner.get('/admin/login');
+    await owner.post('/admin/login', { email: 'owner@vendor.example', password: 'correct horse battery 9' });
+    await t.k.db.deleteFrom('admin_daily').where('day', '>', 0).execute();
+    assert.match((await owner.get('/admin')).body, /57 earlier day\(s\) are still being summarised/);
+  });
+
   test('the aggregates are index range scans, not table scans (SQLite query plans)', { skip: TEST_DIALECT !== 'sqlite' && 'query plans are checked on SQLite' }, async () => {
     const plan = async (q: string) => (await sql.raw<{ detail: string }>(`explain query plan ${q}`).execute(t.k.db)).rows.map((r) => r.detail).join(' | ');
     assert.match(await plan(`select version, sum(calls) from callhome_daily where day = ${TODAY} group by version`), /USING (COVERING )?INDEX|PRIMARY KEY/);
