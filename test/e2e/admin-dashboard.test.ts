@@ -18,7 +18,7 @@ async function seed(j: Journey): Promise<void> {
   const product = await buildProduct(k, 'mailserver');
   const licences: string[] = [];
   for (let i = 0; i < 120; i++) {
-    licences.push((await buildLicence(k, product, { maxUsers: [10, 25, 50, 100][i % 4]!, maxMachines: 1, maintenanceUntil: now + ((i * i * 37) % 150) * DAY_MS })).id);
+    licences.push((await buildLicence(k, product, { keyHash: (key) => j.t.modules.licensing.callhome.keyHash(key), maxUsers: [10, 25, 50, 100][i % 4]!, maxMachines: 1, maintenanceUntil: now + ((i * i * 37) % 150) * DAY_MS })).id);
   }
   const addon = newId();
   await k.db.insertInto('addons').values({ id: addon, product_id: product, code: 'spamfilter', name: 'Spam filter', created_at: now }).execute();
@@ -99,7 +99,7 @@ test('the owner sees the dashboard (screenshots at desktop and phone widths) and
   await ctx.close();
 });
 
-test('a support user sees no Settings link and is refused the settings page', { skip: skipWithoutChromium }, async () => {
+test('a support user sees no Settings link, is refused the settings page, finds a licence and releases a machine', { skip: skipWithoutChromium }, async () => {
   const ctx = await j.newContext({ viewport: { width: 1280, height: 900 } } as never);
   const page = await ctx.newPage();
   await signIn(page, 'support@vendor.example');
@@ -110,5 +110,18 @@ test('a support user sees no Settings link and is refused the settings page', { 
   await page.getByRole('heading', { name: 'Not allowed' }).waitFor();
   assert.equal(await page.getByRole('heading', { name: 'Signing keys' }).count(), 0);
   await page.screenshot({ path: path.join(j.screenshotDir, 'admin-support-refused.png'), fullPage: true });
+
+  // The search box on every admin page finds a shared licence by its id; support opens it and releases a machine.
+  const shared = await j.t.k.db.selectFrom('machines').select('licence_id').groupBy('licence_id').having((eb) => eb.fn.countAll(), '>', 3).executeTakeFirstOrThrow();
+  await page.getByLabel(/Search customers, orders/).fill(shared.licence_id.slice(0, 8));
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByRole('link', { name: new RegExp(shared.licence_id.slice(0, 8)) }).first().click();
+  await page.getByRole('heading', { name: /^Licence / }).waitFor();
+  assert.match(await page.content(), /Looks shared/);
+  const before = await page.getByRole('button', { name: 'Release' }).count();
+  await page.getByRole('button', { name: 'Release' }).first().click();
+  await page.getByText('Machine released').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Release' }).count(), before - 1);
+  await page.screenshot({ path: path.join(j.screenshotDir, 'admin-licence.png'), fullPage: true });
   await ctx.close();
 });

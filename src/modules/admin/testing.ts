@@ -3,6 +3,7 @@
 
 import type { Kernel } from '../../kernel/context.js';
 import { newId, sha256Hex } from '../../kernel/crypto/tokens.js';
+import crypto from 'node:crypto';
 
 export async function buildProduct(k: Kernel, code = 'mailserver'): Promise<string> {
   const id = newId();
@@ -10,11 +11,16 @@ export async function buildProduct(k: Kernel, code = 'mailserver'): Promise<stri
   return id;
 }
 
-export async function buildLicence(k: Kernel, productId: string, o: Partial<{ id: string; key: string; maxUsers: number | null; maxMachines: number | null; maintenanceUntil: number | null; status: 'active' | 'suspended'; customerId: string | null; customerEmail: string | null }> = {}): Promise<{ id: string; key: string }> {
+/**
+ * A licence row. Pass `keyHash` (the licensing module's `callhome.keyHash`) when the test looks the key up
+ * again (licence pages, release); otherwise the hash is a placeholder no key matches.
+ */
+export async function buildLicence(k: Kernel, productId: string, o: Partial<{ id: string; key: string; keyHash: (key: string) => string; maxUsers: number | null; maxMachines: number | null; maintenanceUntil: number | null; status: 'active' | 'suspended'; customerId: string | null; customerEmail: string | null }> = {}): Promise<{ id: string; key: string }> {
   const id = o.id ?? newId();
-  const key = o.key ?? `TEST-${id.slice(0, 5)}-${id.slice(5, 10)}`.toUpperCase();
+  // Hex digits only: they survive the key normalisation (O→0, I/L→1) unchanged.
+  const key = o.key ?? crypto.randomBytes(13).toString('hex').toUpperCase().slice(0, 25).replace(/(.{5})(?!$)/g, '$1-');
   await k.db.insertInto('licences').values({
-    id, product_id: productId, key_hash: sha256Hex(`admin-test:${id}`), key_sealed: k.secrets.seal('licence-key', key),
+    id, product_id: productId, key_hash: o.keyHash ? o.keyHash(key) : sha256Hex(`admin-test:${id}`), key_sealed: k.secrets.seal('licence-key', key),
     customer_id: o.customerId ?? null, customer_email: o.customerEmail ?? null, order_id: null, status: o.status ?? 'active',
     max_users: o.maxUsers === undefined ? 10 : o.maxUsers, max_machines: o.maxMachines === undefined ? 1 : o.maxMachines,
     expires_at: null, maintenance_until: o.maintenanceUntil ?? null, policy: '{}', created_at: k.clock.now(), updated_at: k.clock.now(),
