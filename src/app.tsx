@@ -89,7 +89,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   installErrorHandlers(app, async (request, reply, status, message) => {
     const title = status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Slow down' : status >= 500 ? 'Something went wrong' : 'There is a problem';
     return page(k.settings, request, reply, { title, status }, (
-      <div class="card narrow"><h1>{title}</h1><p>{message}</p><p><a href="/">Go to the home page</a></p></div>
+      <div class="card narrow"><h1>{title}</h1><p>{message}</p><p>{request.auth?.kind === 'staff' && request.url.startsWith('/admin') ? <a href="/admin">Go to the dashboard</a> : <a href="/">Go to the home page</a>}</p></div>
     ));
   });
 
@@ -151,7 +151,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     subscriptions.registerPages(pages, orders);
     registerCatalogAdminPages(pages, k, catalog);
     registerBillingAdminPages(pages, k);
-    registerAdminPages(pages, k);
+    registerAdminPages(pages, k, { licensing });
     registerPrivacyPages(pages, k);
     newsletter.registerPages(pages);
     await support.registerPages(pages);

@@ -10,6 +10,7 @@ import { supportMigrations } from './modules/support/index.js';
 import { subscriptionsMigrations } from './modules/subscriptions/index.js';
 import { resellersMigrations } from './modules/resellers/index.js';
 import { migrations as privacyMigrations } from './modules/privacy/migrations/index.js';
+import { migrations as adminMigrations } from './modules/admin/migrations/index.js';
 
 /** Every migration of the kernel and the modules; names start with their date, so they sort in the order written. */
-export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations, ...subscriptionsMigrations, ...resellersMigrations, ...privacyMigrations };
+export const allMigrations: NamedMigrations = { ...kernel, ...accountsMigrations, ...licensingMigrations, ...newsletterMigrations, ...catalogMigrations, ...ordersMigrations, ...billingMigrations, ...supportMigrations, ...subscriptionsMigrations, ...resellersMigrations, ...privacyMigrations, ...adminMigrations };

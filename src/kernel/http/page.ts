@@ -15,18 +15,21 @@ export const PUBLIC_NAV: NavLink[] = [
 
 export const ADMIN_NAV: NavLink[] = [
   { href: '/admin', label: 'Dashboard' },
+  { href: '/admin/customers', label: 'Customers' },
   { href: '/admin/orders', label: 'Orders' },
+  { href: '/admin/subscriptions', label: 'Subscriptions' },
+  { href: '/admin/licences', label: 'Licences' },
   { href: '/admin/catalog', label: 'Catalogue' },
   { href: '/admin/billing', label: 'Billing' },
+  { href: '/admin/accounting', label: 'Accounting' },
+  { href: '/admin/resellers', label: 'Resellers' },
   { href: '/admin/tickets', label: 'Tickets' },
   { href: '/admin/mail', label: 'Mail' },
   { href: '/admin/newsletter', label: 'Newsletter' },
+  { href: '/admin/privacy', label: 'Privacy' },
   { href: '/admin/audit', label: 'Audit log' },
   { href: '/admin/security', label: 'Security' },
-  { href: '/admin/subscriptions', label: 'Subscriptions' },
-  { href: '/admin/accounting', label: 'Accounting' },
-  { href: '/admin/resellers', label: 'Resellers' },
-  { href: '/admin/privacy', label: 'Privacy' },
+  { href: '/admin/settings', label: 'Settings' },
 ];
 
 /** Renders a page in the site layout with the vendor's branding and the signed-in user's sign-out button. */
@@ -40,7 +43,7 @@ export async function page(
   const user = request.auth
     ? { name: request.auth.name, logoutAction: request.auth.kind === 'staff' ? '/admin/logout' : '/account/logout', csrf: request.csrfToken() }
     : null;
-  const nav = variant === 'admin' && request.auth?.kind === 'staff' ? ADMIN_NAV : variant === 'admin' ? [] : PUBLIC_NAV;
+  const nav = variant === 'admin' && request.auth?.kind === 'staff' ? ADMIN_NAV.filter((l) => request.adminNavAllows?.(l.href) ?? true) : variant === 'admin' ? [] : PUBLIC_NAV;
   return sendPage(reply, Layout({ title: opts.title, brand, variant, nav, user, flash: opts.flash, children }), opts.status ?? 200);
 }
 

@@ -14,6 +14,8 @@ declare module 'fastify' {
     apiKey: { id: string; name: string } | null;
     /** A CSRF token for forms on this page: bound to the session when signed in, else a signed anonymous token. */
     csrfToken(): string;
+    /** Set on admin pages for staff: whether the signed-in role may open a link (the layout hides the others). */
+    adminNavAllows?: (href: string) => boolean;
   }
   interface FastifyContextConfig {
     /** 'anon': a form used before sign-in (login, registration…); 'skip': no CSRF check (webhooks, one-click unsubscribe). */

@@ -44,6 +44,15 @@ export function Layout({ title, brand, variant = 'public', nav = [], user, flash
               </ul>
             </nav>
           </div>
+          {variant === 'admin' && user ? (
+            <div class="wrap admin-search">
+              <form method="get" action="/admin/search" role="search" class="search-row">
+                <label for="site-q" class="visually-hidden">Search customers, orders, invoices, licences, machines and tickets</label>
+                <input id="site-q" name="q" type="search" maxLength={200} placeholder="Search customers, orders, invoices, licences, computer IDs, tickets" />
+                <button type="submit" class="secondary">Search</button>
+              </form>
+            </div>
+          ) : null}
         </header>
         <main id="main" class="wrap">
           {flash ? <p class="flash" role="status">{flash}</p> : null}

@@ -4,24 +4,28 @@ import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
+import type { LicensingModule } from '../licensing/index.js';
+import { installAdminAccess } from './access.js';
+import { DashboardService } from './dashboard.service.js';
+import { registerDashboardPage } from './dashboard.pages.js';
+import { registerRecordPages } from './records.pages.js';
+import { registerSettingsPages } from './settings.pages.js';
 
 const fmt = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
-/** The back office's first pages: the dashboard, the mail outbox and the audit log. */
-export function registerAdminPages(app: FastifyInstance, k: Kernel): void {
-  app.get('/admin', { preHandler: requireStaff() }, async (request, reply) => {
-    const jobs = await k.jobs.counts();
-    const held = await k.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'held').executeTakeFirstOrThrow();
-    return page(k.settings, request, reply, { title: 'Dashboard', variant: 'admin' }, (
-      <>
-        <h1>Dashboard</h1>
-        <div class="grid">
-          <section class="card"><h2>Mail</h2><p>{Number(held.n)} message(s) held in the outbox{Number(held.n) ? ' (no SMTP server is configured)' : ''}.</p><p><a href="/admin/mail">Open the outbox</a></p></section>
-          <section class="card"><h2>Jobs</h2><p>{Object.entries(jobs).map(([s, n]) => `${n} ${s}`).join(', ') || 'No jobs yet.'}</p></section>
-        </div>
-      </>
-    ));
-  });
+/**
+ * The back office: the access table on every /admin request, the dashboard, search, customers and
+ * licences, settings, the mail outbox and the audit log.
+ */
+export function registerAdminPages(app: FastifyInstance, k: Kernel, deps: { licensing: LicensingModule }): void {
+  installAdminAccess(app, k);
+  const dashboard = new DashboardService(k, deps.licensing.abuse);
+  // Once across nodes. The shared-licence scan costs seconds with 100,000 licences: hourly, not more.
+  k.jobs.every('admin.dashboard-rollup', 15 * 60_000, async () => { await dashboard.rollUp(); });
+  k.jobs.every('admin.shared-licences', 60 * 60_000, async () => { await dashboard.sharedLicences(k.clock.now(), true); });
+  registerDashboardPage(app, k, dashboard);
+  registerRecordPages(app, k, deps.licensing);
+  registerSettingsPages(app, k, deps.licensing);
 
   app.get('/admin/mail', { preHandler: requireStaff('owner', 'admin', 'support'), schema: { querystring: Type.Object({ page: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) }) } }, async (request, reply) => {
     const p = Number((request.query as { page?: string }).page ?? '1') || 1;

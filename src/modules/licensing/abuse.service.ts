@@ -61,8 +61,14 @@ export class AbuseService {
     ]);
     const ids = new Set([...m, ...n].map((r) => r.licence_id));
     if (ids.size === 0) return [];
-    const licences = await db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
-      .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users']).where('l.id', 'in', [...ids]).execute();
+    // In chunks: SQLite takes at most 32,766 bound values per statement (PostgreSQL 65,535), and a large
+    // installed base has far more licences in use within the window.
+    const all = [...ids];
+    const licences = [];
+    for (let i = 0; i < all.length; i += 10_000) {
+      licences.push(...await db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
+        .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users']).where('l.id', 'in', all.slice(i, i + 10_000)).execute());
+    }
     const byId = <R extends { licence_id: string; n: number | null }>(rows: R[]) => new Map(rows.map((r) => [r.licence_id, r.n === null ? null : Number(r.n)]));
     const mm = byId(m);
     const nn = byId(n);

@@ -1,0 +1,110 @@
+// Validation of the settings forms: pure functions from the submitted fields to either the value to
+// store or a message per field, so the form is shown again with each message beside its field.
+
+export type Form = Record<string, string | undefined>;
+export type Result<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
+class Check {
+  errors: Record<string, string> = {};
+  constructor(private readonly form: Form) {}
+  text(name: string, label: string, max: number, required = false): string {
+    const v = (this.form[name] ?? '').trim();
+    if (required && !v) this.errors[name] = `Enter the ${label}.`;
+    else if (v.length > max) this.errors[name] = `The ${label} is at most ${max} characters.`;
+    return v;
+  }
+  pattern(name: string, label: string, max: number, re: RegExp, example: string, normalise = (s: string) => s): string {
+    const v = normalise(this.text(name, label, max));
+    if (v && !this.errors[name] && !re.test(v)) this.errors[name] = `The ${label} must look like ${example}.`;
+    return v;
+  }
+  int(name: string, label: string, min: number, max: number): number {
+    const raw = (this.form[name] ?? '').trim();
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      this.errors[name] = `The ${label} must be a whole number from ${min} to ${max}.`;
+      return min;
+    }
+    return Number(raw);
+  }
+  done<T>(value: T): Result<T> {
+    return Object.keys(this.errors).length ? { ok: false, errors: this.errors } : { ok: true, value };
+  }
+}
+
+const compact = (s: string) => s.replace(/\s+/g, '').toUpperCase();
+
+export interface Seller { name: string; address: string; vatNumber: string; companyNumber: string }
+export function validateSeller(f: Form): Result<Seller> {
+  const c = new Check(f);
+  const name = c.text('name', 'seller\'s legal name', 200, true);
+  const address = c.text('address', 'seller\'s address', 1000, true);
+  const vatNumber = c.pattern('vat_number', 'VAT number', 20, /^GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})$/, 'GB123456789', compact);
+  const companyNumber = c.pattern('company_number', 'company number', 20, /^[A-Z0-9]{6,10}$/, '01234567 or SC123456', compact);
+  return c.done({ name, address, vatNumber, companyNumber });
+}
+
+/** ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 must be 1. */
+export function ibanValid(iban: string): boolean {
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
+  const digits = (iban.slice(4) + iban.slice(0, 4)).replace(/[A-Z]/g, (ch) => String(ch.charCodeAt(0) - 55));
+  let rem = 0;
+  for (const d of digits) rem = (rem * 10 + Number(d)) % 97;
+  return rem === 1;
+}
+
+export interface Bank { accountName: string; bankName: string; sortCode: string; accountNumber: string; iban: string; bic: string; paymentTermsDays: number }
+export function validateBank(f: Form): Result<Bank> {
+  const c = new Check(f);
+  const accountName = c.text('account_name', 'account name', 200, true);
+  const bankName = c.text('bank_name', 'bank\'s name', 200, true);
+  const sortCode = c.pattern('sort_code', 'sort code', 20, /^\d{2}-\d{2}-\d{2}$/, '12-34-56', (s) => s.replace(/\s/g, '').replace(/^(\d{2})(\d{2})(\d{2})$/, '$1-$2-$3'));
+  const accountNumber = c.pattern('account_number', 'account number', 20, /^\d{8}$/, '8 digits such as 12345678', (s) => s.replace(/\s/g, ''));
+  const iban = compact(c.text('iban', 'IBAN', 42));
+  if (iban && !c.errors.iban && !ibanValid(iban)) c.errors.iban = 'The IBAN is not valid: check for a typing mistake (it must look like GB29NWBK60161331926819).';
+  const bic = c.pattern('bic', 'BIC', 20, /^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, 'NWBKGB2L', compact);
+  if (!iban && !(sortCode && accountNumber) && !c.errors.sort_code && !c.errors.account_number) {
+    c.errors.iban = 'Enter an IBAN, or a sort code and account number, so buyers can pay by bank transfer.';
+  }
+  const paymentTermsDays = c.int('payment_terms_days', 'payment term in days', 0, 120);
+  return c.done({ accountName, bankName, sortCode, accountNumber, iban, bic, paymentTermsDays });
+}
+
+export interface Smtp { url?: string; from: string }
+/** `url` empty keeps the stored URL (it may hold a password that is never shown again). */
+export function validateSmtp(f: Form): Result<Smtp> {
+  const c = new Check(f);
+  const raw = c.text('url', 'SMTP URL', 500);
+  let url: string | undefined;
+  if (raw && !c.errors.url) {
+    try {
+      const u = new URL(raw);
+      if (!['smtp:', 'smtps:'].includes(u.protocol) || !u.hostname) throw new Error('scheme');
+      if (u.port && (Number(u.port) < 1 || Number(u.port) > 65535)) throw new Error('port');
+      url = raw;
+    } catch {
+      c.errors.url = 'The SMTP URL must look like smtp://user:password@mail.example.com:587 or smtps://…:465.';
+    }
+  }
+  const from = c.text('from', 'sender address', 300, true);
+  const addr = /<([^<>]+)>$/.exec(from)?.[1] ?? from;
+  if (from && !c.errors.from && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(addr)) c.errors.from = 'The sender must be an email address, optionally with a name: Example Ltd <sales@example.com>.';
+  return c.done({ ...(url ? { url } : {}), from });
+}
+
+export interface Limits { perLicence: number; perIp: number; windowSeconds: number }
+export function validateLimits(f: Form): Result<Limits> {
+  const c = new Check(f);
+  const perLicence = c.int('per_licence', 'limit per licence', 1, 1_000_000);
+  const perIp = c.int('per_ip', 'limit per address', 1, 100_000_000);
+  const windowSeconds = c.int('window_seconds', 'window', 1, 3600);
+  if (!c.errors.per_licence && !c.errors.per_ip && perIp < perLicence) c.errors.per_ip = 'The limit per address must be at least the limit per licence (several licences share an office\'s address).';
+  return c.done({ perLicence, perIp, windowSeconds });
+}
+
+export interface Retention { ipRetentionDays: number; ticketRetentionDays: number }
+export function validateRetention(f: Form): Result<Retention> {
+  const c = new Check(f);
+  const ipRetentionDays = c.int('ip_days', 'call-home address retention', 1, 3650);
+  const ticketRetentionDays = c.int('ticket_days', 'closed ticket retention', 1, 3650);
+  return c.done({ ipRetentionDays, ticketRetentionDays });
+}
