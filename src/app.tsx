@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { refuseNulCharacters } from './kernel/http/nul-guard.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -61,6 +62,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   });
 
   app.decorateRequest('apiKey', null);
+  refuseNulCharacters(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(helmet, {
