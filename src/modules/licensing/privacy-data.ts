@@ -2,7 +2,9 @@ import type { SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
 
 /**
  * Licences and what installed copies reported. Erasure unlinks the licence from the person (the key stays:
- * it is on an invoice) and deletes the machines, daily call-home counts and networks seen for it.
+ * it is on an invoice) and deletes the machines, daily call-home counts, networks seen and self-service
+ * releases for it. A licence issued to the person's email but owned by another account (a reseller that
+ * sold it) stays with that account; only the email is removed.
  */
 export const licensingSubjectData: SubjectDataProvider = {
   module: 'licensing',
@@ -30,10 +32,9 @@ export const licensingSubjectData: SubjectDataProvider = {
       // A licence issued to this email may belong to someone else's account (a reseller that sold it):
       // only the person's own links are removed.
       const now = k.clock.now();
-      counts.licences = Number((await trx.updateTable('licences').set({ customer_email: null, updated_at: now }).where('id', 'in', ids).where('customer_email', '=', s.email).executeTakeFirst()).numUpdatedRows);
-      if (s.customerIds.length) {
-        counts.licences += Number((await trx.updateTable('licences').set({ customer_id: null, updated_at: now }).where('id', 'in', ids).where('customer_id', 'in', s.customerIds).executeTakeFirst()).numUpdatedRows);
-      }
+      counts.licences = ids.length;
+      await trx.updateTable('licences').set({ customer_email: null, updated_at: now }).where('id', 'in', ids).where('customer_email', '=', s.email).execute();
+      if (s.customerIds.length) await trx.updateTable('licences').set({ customer_id: null, updated_at: now }).where('id', 'in', ids).where('customer_id', 'in', s.customerIds).execute();
     });
     return { counts, kept: counts.licences ? ['Licence keys are kept while they appear on an invoice (six years), no longer linked to you.'] : [] };
   },
