@@ -13,8 +13,8 @@ export const accountsSubjectData: SubjectDataProvider = {
     const ids = s.customerIds;
     return [
       { table: 'customers', rows: await k.db.selectFrom('customers').selectAll().where('id', 'in', ids).execute() },
-      { table: 'sessions', rows: await k.db.selectFrom('sessions').select(['subject_id', 'created_at', 'last_seen_at', 'expires_at']).where('subject_kind', '=', 'customer').where('subject_id', 'in', ids).execute() },
-      { table: 'remember_tokens', rows: await k.db.selectFrom('remember_tokens').select(['subject_id', 'created_at', 'expires_at', 'last_used_at']).where('subject_kind', '=', 'customer').where('subject_id', 'in', ids).execute() },
+      { table: 'sessions', rows: await k.db.selectFrom('sessions').select(['subject_id', 'device', 'created_at', 'last_seen_at', 'expires_at']).where('subject_kind', '=', 'customer').where('subject_id', 'in', ids).execute() },
+      { table: 'remember_tokens', rows: await k.db.selectFrom('remember_tokens').select(['subject_id', 'device', 'created_at', 'expires_at', 'last_used_at']).where('subject_kind', '=', 'customer').where('subject_id', 'in', ids).execute() },
     ];
   },
   async erase(k, s) {

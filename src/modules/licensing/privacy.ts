@@ -84,6 +84,12 @@ export const licensingPrivacy: PrivacyDeclarations = {
       recipients: [], retention: { period: 'P30D', from: 'last_activity', rationale: 'Deleted with the network row.' },
       onErasure: 'delete', access: true, portable: false, identity: 'licence_id', protection: 'plain', logging: 'never',
     })),
+    {
+      location: { table: 'licence_self_releases', column: 'released_at' }, subjects: ['customer'], category: 'user.behavior',
+      label: 'When you released a computer from a licence in My account', purposes: ['licensing'], source: 'data_subject', provision: 'contractual',
+      recipients: [], retention: { period: 'P31D', from: 'collection', rationale: 'Needed only to count this month\'s releases against the monthly limit; deleted after 31 days (who released it stays in the audit log).' },
+      onErasure: 'delete', access: true, portable: false, identity: 'licence_id', protection: 'plain', logging: 'allowed',
+    },
   ],
   notPersonal: [
     ...notPersonal('products', ['id', 'code', 'name', 'created_at'], 'The vendor\'s products.'),
@@ -97,6 +103,6 @@ export const licensingPrivacy: PrivacyDeclarations = {
     ...notPersonal('content_packs', ['id', 'addon_id', 'version', 'file_sha256', 'file_size', 'file_path', 'file_name', 'created_at'], 'The vendor\'s content packs.'),
     ...notPersonal('licence_networks', ['licence_id'], 'Random licence id.'),
     ...notPersonal('callhome_daily', ['day', 'licence_id'], 'The day and random licence id a counter belongs to.'),
-    ...notPersonal('licence_self_releases', ['id', 'licence_id', 'released_at'], 'When a machine was released from a licence in My account (for the monthly limit); who did it is in the audit log.'),
+    ...notPersonal('licence_self_releases', ['id', 'licence_id'], 'Random ids of a release and of the licence it was made on.'),
   ],
 };

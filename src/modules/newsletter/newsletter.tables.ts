@@ -46,8 +46,11 @@ export interface NewsletterSubscriptionsTable {
   unsubscribed_at: number | null;
 }
 
-/** Permissions other than mailing lists kept in the consent ledger: a reseller's listing on the public resellers page. */
-export type ConsentTopic = 'reseller_directory';
+/**
+ * Permissions other than mailing lists kept in the consent ledger: a reseller's listing on the public
+ * resellers page, and a customer's permission to show their comment on /testimonials (privacy module).
+ */
+export type ConsentTopic = 'reseller_directory' | 'testimonials';
 
 /** Append-only proof of every consent action (no update or delete path; triggers refuse both). */
 export interface NewsletterConsentEventsTable {

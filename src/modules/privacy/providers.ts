@@ -7,6 +7,8 @@ import { billingSubjectData } from '../billing/index.js';
 import { newsletterSubjectData } from '../newsletter/index.js';
 import { supportSubjectData } from '../support/index.js';
 import { testimonialsSubjectData } from './testimonials.js';
+import { subscriptionsSubjectData } from '../subscriptions/index.js';
+import { resellersSubjectData } from '../resellers/index.js';
 
 /**
  * Every module's subject-data provider, in one list (kernel/privacy/subject-data.ts has the contract).
@@ -22,3 +24,5 @@ subjectDataProviders.push(billingSubjectData);
 subjectDataProviders.push(newsletterSubjectData);
 subjectDataProviders.push(supportSubjectData);
 subjectDataProviders.push(testimonialsSubjectData);
+subjectDataProviders.push(subscriptionsSubjectData);
+subjectDataProviders.push(resellersSubjectData);

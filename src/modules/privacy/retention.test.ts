@@ -31,6 +31,9 @@ test('one run truncates old call-home IPs, drops expired sessions, stale baskets
   assert.equal(by['accounts.sessions']!.sessions, 1);
   assert.equal(by['orders.baskets']!.baskets, 1);
   assert.equal(by['newsletter.subscribers']!.unconfirmedSignups, 1);
+  // The planted self-release is far older than the month it counts towards.
+  assert.equal(by['licensing.self_releases']!.selfReleases, 1);
+  assert.equal((await t.k.db.selectFrom('licence_self_releases').select('id').execute()).length, 0);
 
   const m = await t.k.db.selectFrom('machines').select('last_ip').executeTakeFirstOrThrow();
   assert.equal(m.last_ip, '198.51.100.0/24');

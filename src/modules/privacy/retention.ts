@@ -53,6 +53,10 @@ export const retentionRules: RetentionRule[] = [
     async run(k) { return { ...(await applyLicensingRetention(k)) }; },
   },
   {
+    id: 'licensing.self_releases', description: 'Records of computers released in My account deleted after 31 days (they only count towards the current month\'s limit).',
+    async run(k) { return { selfReleases: n(await k.db.deleteFrom('licence_self_releases').where('released_at', '<', k.clock.now() - 31 * DAY_MS).executeTakeFirst()) }; },
+  },
+  {
     id: 'support.tickets', description: 'Closed and spam tickets anonymised after the vendor\'s period; stale intake records and auto-reply markers deleted.',
     async run(k) { return { ...(await applySupportRetention(k)) }; },
   },

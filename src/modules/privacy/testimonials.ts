@@ -2,7 +2,7 @@ import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import type { SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
-import { recordConsent, type ConsentContext, type ListId } from '../newsletter/index.js';
+import { recordConsent, type ConsentContext, type ConsentTopic } from '../newsletter/index.js';
 import { PrivacyCommentInvalid } from './privacy.errors.js';
 
 /**
@@ -11,7 +11,7 @@ import { PrivacyCommentInvalid } from './privacy.errors.js';
  * writes an unsubscribe entry and the comment disappears at once. The ledger is the newsletter's
  * append-only table, shared so that all permissions are proved the same way.
  */
-export const TESTIMONIAL_SCOPE = 'testimonials' as unknown as ListId;
+export const TESTIMONIAL_SCOPE: ConsentTopic = 'testimonials';
 
 export const testimonialWording = (vendor: string) =>
   `I allow ${vendor} to show this comment, with the name and company I entered, on its website until I withdraw permission in My account.`;

@@ -56,6 +56,12 @@ export const PLANT_LINKS: Record<string, Links> = {
   support_forum_posts: (s) => ({ thread_id: `thread-${s.key}`, author_customer_id: s.customerId, author_staff_id: null }),
   privacy_testimonials: (s) => ({ customer_id: s.customerId, email: s.email }),
   privacy_requests: (s) => ({ requested_by_kind: 'customer', requested_by_id: s.customerId, summary: '{}' }),
+  subscriptions: (s) => ({ id: `subscr-${s.key}`, customer_id: s.customerId, licence_id: s.licenceId, item: 'support', renewal_mode: 'invoice', last_order_id: `order-${s.key}` }),
+  subscription_reminders: (s) => ({ subscription_id: `subscr-${s.key}` }),
+  resellers: (s) => ({ customer_id: s.customerId, status: 'active', currency: 'GBP', updated_by: null }),
+  reseller_prices: (s) => ({ reseller_id: s.customerId, currency: 'GBP' }),
+  reseller_sales: (s) => ({ order_id: `order-${s.key}`, reseller_id: s.customerId, end_email: s.email }),
+  licence_self_releases: (s) => ({ licence_id: s.licenceId }),
 };
 
 /** Tables that must hold planted data: a personal column about someone other than staff that an export shows or an erasure changes. */

@@ -9,6 +9,7 @@ import './resellers.tables.js';
 export { ResellerService, dueDaysForOrders } from './resellers.service.js';
 export { withResellerEndCustomers } from './issuer.js';
 export { resellersPrivacy } from './privacy.js';
+export { resellersSubjectData } from './privacy-data.js';
 export { migrations as resellersMigrations } from './migrations/index.js';
 
 export interface ResellersModule {

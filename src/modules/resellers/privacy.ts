@@ -35,7 +35,8 @@ export const resellersPrivacy: PrivacyDeclarations = {
     f('reseller_sales', 'reseller_id', { subjects: ['reseller_contact'], category: 'user.unique_id', label: 'Reseller who made a sale', purposes: ['reseller_sales'], source: 'data_subject', provision: 'contractual', recipients: [], retention: SALE_RECORD, onErasure: { retain: 'legal_obligation' }, identity: 'customer_id', logging: 'allowed' }),
     endCustomer('end_name', 'user.name', 'End customer name given by the reseller'),
     endCustomer('end_company', 'user.workplace', 'End customer company given by the reseller'),
-    endCustomer('end_email', 'user.contact.email', 'End customer email given by the reseller (on the licence)'),
+    // The sale is an order record, but the end customer's email is not needed for it: erasure pseudonymises it, as orders do.
+    endCustomer('end_email', 'user.contact.email', 'End customer email given by the reseller (on the licence)', { onErasure: 'pseudonymise' }),
     endCustomer('end_country', 'user.contact.address', 'End customer country given by the reseller'),
   ],
   notPersonal: [

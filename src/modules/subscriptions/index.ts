@@ -8,6 +8,7 @@ import { registerSubscriptionAdminPages } from './admin.pages.js';
 import './subscriptions.tables.js';
 
 export { subscriptionsPrivacy } from './privacy.js';
+export { subscriptionsSubjectData } from './privacy-data.js';
 export { migrations as subscriptionsMigrations } from './migrations/index.js';
 export { statusAt, proRata, renewalStart, dueReminder, entitlementEnd, type SubscriptionStatus } from './rules.js';
 export { RENEWALS_SETTING, DEFAULT_GRACE_DAYS } from './subscriptions.settings.js';
