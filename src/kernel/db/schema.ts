@@ -60,7 +60,12 @@ export interface MailOutboxTable {
   headers: string;
   attachments: string;
   category: string;
-  status: 'held' | 'queued' | 'sent' | 'failed';
+  /**
+   * held: waiting for SMTP to be configured; queued: to be sent; sending: claimed by one worker for its SMTP
+   * conversation; sent; uncertain: a conversation that ended without a clear answer (its node died, or the
+   * link broke after the message was handed over), never re-sent by itself; failed.
+   */
+  status: 'held' | 'queued' | 'sending' | 'sent' | 'uncertain' | 'failed';
   attempts: number;
   last_error: string | null;
   message_id: string;
@@ -68,6 +73,10 @@ export interface MailOutboxTable {
   sent_at: number | null;
   /** SMTP envelope sender (Return-Path) when it differs from From: a per-recipient bounce address (VERP). */
   envelope_from: string | null;
+  /** The worker (host:pid:random) that claimed the message for its SMTP conversation, when, and until when. */
+  claimed_by: string | null;
+  claimed_at: number | null;
+  claim_until: number | null;
 }
 
 export interface AuditLogTable {

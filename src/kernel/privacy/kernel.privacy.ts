@@ -93,6 +93,7 @@ export const kernelPrivacy: PrivacyDeclarations = {
     ...notPersonal('jobs', ['id', 'name', 'status', 'attempts', 'max_attempts', 'run_at', 'locked_by', 'locked_until', 'last_error', 'idempotency_key', 'created_at', 'finished_at'], 'Job bookkeeping; errors are written without personal values.'),
     ...notPersonal('job_schedules', ['name', 'interval_ms', 'next_run_at', 'last_run_at'], 'Schedule of periodic jobs.'),
     ...notPersonal('mail_outbox', ['id', 'from_addr', 'headers', 'category', 'status', 'attempts', 'last_error', 'message_id', 'created_at', 'sent_at'], 'Delivery bookkeeping; the sender is the vendor.'),
+    ...notPersonal('mail_outbox', ['claimed_by', 'claimed_at', 'claim_until'], 'Which worker process was sending the message, and when: delivery bookkeeping.'),
     ...notPersonal('mail_outbox', ['envelope_from'], 'The vendor\'s bounce address; for list mail it carries a random-looking signed token (VERP) that names no one by itself.'),
     ...notPersonal('audit_log', ['id', 'at', 'actor_kind', 'action', 'target', 'detail'], 'What happened and when; details hold ids, never personal values.'),
     ...notPersonal('rate_limits', ['window_start', 'count'], 'Counter values.'),

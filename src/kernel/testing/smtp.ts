@@ -1,6 +1,6 @@
 import { SMTPServer } from 'smtp-server';
 import PostalMime from 'postal-mime';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface ReceivedMail {
   from: string;
@@ -19,11 +19,19 @@ export interface ReceivedMail {
 export class SmtpPeer {
   readonly received: ReceivedMail[] = [];
   private server!: SMTPServer;
+  private readonly sockets = new Set<Socket>();
   port = 0;
   /** When set, the peer refuses every message with this SMTP error (to test retries). */
   refuse: string | null = null;
   /** When set, each message is acknowledged only after this many milliseconds (a slow receiving server). */
   delayMs = 0;
+  /**
+   * Called once a message is accepted and kept, before the 250 reply goes back: a test can kill the
+   * sending process here (the server has the message; the sender never hears so). Awaited.
+   */
+  onAccepted: ((m: ReceivedMail) => unknown) | null = null;
+  /** When set, the peer keeps each message and then drops the connection instead of answering 250. */
+  dropAfterAccept = false;
 
   async start(): Promise<this> {
     this.server = new SMTPServer({
@@ -42,6 +50,8 @@ export class SmtpPeer {
             headers: Object.fromEntries(parsed.headers.map((h) => [h.key.toLowerCase(), h.value])),
             attachments: parsed.attachments.map((a) => ({ filename: a.filename, mimeType: a.mimeType, size: typeof a.content === 'string' ? a.content.length : (a.content as ArrayBuffer).byteLength })),
           });
+          if (this.onAccepted) await this.onAccepted(this.received[this.received.length - 1]!);
+          if (this.dropAfterAccept) { for (const s of this.sockets) s.destroy(); return; }
           callback();
         });
       },
@@ -50,6 +60,7 @@ export class SmtpPeer {
     this.server.on('error', () => {});
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
+    this.server.server.on('connection', (s: Socket) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
     return this;
   }
 

@@ -69,10 +69,11 @@ export function Dashboard({ d, showRevenue }: { d: DashboardData; showRevenue: b
 /** The dashboard: charts drawn on the server, each with its numbers beside it. */
 export function registerDashboardPage(app: FastifyInstance, k: Kernel, dashboard: DashboardService): void {
   app.get('/admin', { preHandler: requireStaff() }, async (request, reply) => {
-    const [d, jobs, held] = await Promise.all([
+    const [d, jobs, held, uncertain] = await Promise.all([
       dashboard.data(),
       k.jobs.counts(),
       k.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'held').executeTakeFirstOrThrow(),
+      k.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'uncertain').executeTakeFirstOrThrow(),
     ]);
     const role = request.auth!.role as StaffRole;
     return page(k.settings, request, reply, { title: 'Dashboard', variant: 'admin' }, (
@@ -82,7 +83,7 @@ export function registerDashboardPage(app: FastifyInstance, k: Kernel, dashboard
           <p class="muted">{date(k.clock.now())} · figures per UTC day</p>
         </div>
         <div class="grid">
-          <section class="card"><h2>Mail</h2><p>{Number(held.n)} message(s) held in the outbox{Number(held.n) ? ' (no SMTP server is configured)' : ''}.</p>{allows(role, 'GET', '/admin/mail') ? <p><a href="/admin/mail">Open the outbox</a></p> : null}</section>
+          <section class="card"><h2>Mail</h2><p>{Number(held.n)} message(s) held in the outbox{Number(held.n) ? ' (no SMTP server is configured)' : ''}.</p>{Number(uncertain.n) ? <p>{Number(uncertain.n)} message(s) with uncertain delivery wait for a decision.</p> : null}{allows(role, 'GET', '/admin/mail') ? <p><a href="/admin/mail">Open the outbox</a></p> : null}</section>
           <section class="card"><h2>Jobs</h2><p>{Object.entries(jobs).map(([s, n]) => `${n} ${s}`).join(', ') || 'No jobs yet.'}</p></section>
         </div>
         <Dashboard d={d} showRevenue={allows(role, 'GET', '/admin/billing')} />

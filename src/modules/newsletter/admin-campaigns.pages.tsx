@@ -143,7 +143,8 @@ export function registerAdminCampaignPages(app: FastifyInstance, k: Kernel, camp
               {row('Waiting their turn', p.pending)}
               {row('Handed to the outbox', p.handedToOutbox)}
               {row('Delivered to the mail server', p.delivered)}
-              {row('In the outbox (queued or retrying)', p.waiting)}
+              {row('In the outbox (queued, retrying or being sent)', p.waiting)}
+              {row('Delivery uncertain (held for a decision)', p.uncertain)}
               {row('Skipped: suppressed', p.skippedSuppressed)}
               {row('Skipped: unsubscribed meanwhile', p.skippedUnsubscribed)}
               {row('Skipped: erased meanwhile', p.skippedGone)}
@@ -151,6 +152,7 @@ export function registerAdminCampaignPages(app: FastifyInstance, k: Kernel, camp
               {row('Soft bounces', p.softBounces)}
               {row('Complaints', p.complaints)}
             </tbody></table></div>
+            {p.uncertain ? <p>A sending process stopped while handing {p.uncertain === 1 ? 'one message' : `${p.uncertain} messages`} to the mail server: {p.uncertain === 1 ? 'it is' : 'they are'} not sent again automatically. <a href="/admin/mail#uncertain">Decide in the mail outbox</a>.</p> : null}
             <p class={complaintRate >= 0.3 ? 'error' : 'muted'}>Complaint rate {complaintRate.toFixed(2)}% (mailbox providers expect under 0.3%).</p>
             <p><a href={`/admin/newsletter/campaigns/${c.id}`}>Refresh</a></p>
           </section>

@@ -191,7 +191,9 @@ export class CampaignService {
       pending: sum(bySend.filter((r) => r.status === 'pending')),
       handedToOutbox: sum(bySend.filter((r) => r.status === 'queued')),
       delivered: sum(byOutbox.filter((r) => r.status === 'sent')),
-      waiting: sum(byOutbox.filter((r) => r.status === 'queued' || r.status === 'held')),
+      waiting: sum(byOutbox.filter((r) => r.status === 'queued' || r.status === 'held' || r.status === 'sending')),
+      /** Handed to the mail server when its sender stopped, answer unknown: held, never re-sent by itself. */
+      uncertain: sum(byOutbox.filter((r) => r.status === 'uncertain')),
       failed: sum(byOutbox.filter((r) => r.status === 'failed')),
       skippedSuppressed: skipped('suppressed'), skippedUnsubscribed: skipped('unsubscribed'), skippedGone: skipped('gone'),
       hardBounces: sum(byBounce.filter((r) => r.bounce === 'hard')),

@@ -17,7 +17,9 @@ const MAX_BATCH = 200;
  *  - each recipient's send row goes from pending to queued by compare-and-set, in the same transaction as
  *    the outbox insert, so a crash before commit undoes both and a rerun finds the row still pending;
  *  - the next batch is queued in that transaction too, under an idempotency key.
- * Suppression and unsubscribes are checked again for every recipient at send time.
+ * Suppression and unsubscribes are checked again for every recipient at send time. Past the outbox the
+ * kernel's mailer delivers each message at most once: a message whose SMTP conversation was cut short by a
+ * crash is held as 'uncertain' for staff (see Mailer.deliver), never re-sent by itself.
  */
 export function registerSender(k: Kernel): void {
   k.jobs.register(SEND_BATCH_JOB, async (p: { campaignId: string; seq: number }) => runBatch(k, p.campaignId, p.seq));
