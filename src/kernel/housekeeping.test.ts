@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, type TestApp } from './testing/app.js';
 import { TestBrowser } from './testing/http.js';
+import { pruneKernelData } from './housekeeping.js';
 
 let t: TestApp;
 before(async () => { t = await testApp({ config: { loginRatePerMinute: 3 } }); });
@@ -32,4 +33,26 @@ test('housekeeping deletes finished jobs after 7 days, sent mail after 90, and o
   t.clock.advance(83 * 86_400_000);
   await t.k.jobs.drain();
   assert.equal((await t.k.db.selectFrom('mail_outbox').select('id').where('id', '=', 'old-mail').execute()).length, 0);
+});
+
+test('every outbox copy goes 90 days after it was written, whatever became of it, except one being sent', async () => {
+  const now = t.clock.now();
+  const row = (id: string, status: string) => ({ id, to_addr: `${id}@example.com`, from_addr: 'x', subject: 's', text_body: 't', html_body: null, headers: '{}', attachments: '[]', category: 'x', status, attempts: 1, last_error: null, message_id: `<${id}@x>`, created_at: now, sent_at: null });
+  await t.k.db.insertInto('mail_outbox').values([row('uncertain-1', 'uncertain'), row('queued-1', 'queued'), row('sending-1', 'sending')] as never).execute();
+  t.clock.advance(89 * 86_400_000);
+  await pruneKernelData(t.k);
+  assert.equal((await t.k.db.selectFrom('mail_outbox').select('id').where('id', 'in', ['uncertain-1', 'queued-1', 'sending-1']).execute()).length, 3, 'kept within 90 days');
+  t.clock.advance(2 * 86_400_000);
+  const r = await pruneKernelData(t.k);
+  assert.ok(r.mail >= 2);
+  const left = (await t.k.db.selectFrom('mail_outbox').select('id').where('id', 'in', ['uncertain-1', 'queued-1', 'sending-1']).execute()).map((x) => x.id);
+  assert.deepEqual(left, ['sending-1'], 'only the message in the middle of its SMTP conversation stays');
+});
+
+test('rate-limit counters go an hour after their window started (no window is longer), not before', async () => {
+  const now = t.clock.now();
+  await t.k.db.insertInto('rate_limits').values([{ key: 'rl:test:old', window_start: now - 3600_001, count: 3 }, { key: 'rl:test:live', window_start: now - 3599_000, count: 3 }]).execute();
+  await pruneKernelData(t.k);
+  const keys = (await t.k.db.selectFrom('rate_limits').select('key').where('key', 'like', 'rl:test:%').execute()).map((x) => x.key);
+  assert.deepEqual(keys, ['rl:test:live']);
 });

@@ -44,7 +44,8 @@ export function dbRateLimitStore(db: Db, clock: Clock, prefix = 'rl:') {
 }
 
 /** Forgets counters whose window ended long ago. */
-export async function pruneRateLimits(db: Db, now: number, olderThanMs = 24 * 3600_000): Promise<number> {
+/** Windows last at most an hour (the longest rate-limit window Keyward sets), so older counters are dead. */
+export async function pruneRateLimits(db: Db, now: number, olderThanMs = 3600_000): Promise<number> {
   const r = await db.deleteFrom('rate_limits').where('window_start', '<', now - olderThanMs).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -77,7 +77,7 @@ export const kernelPrivacy: PrivacyDeclarations = {
       location: { table: 'rate_limits', column: 'key' }, subjects: ['customer', 'installed_software'],
       category: 'user.device.ip_address', label: 'Short-lived counters of requests per IP address or account', purposes: ['security'],
       source: 'data_subject', provision: 'contractual', recipients: [],
-      retention: { period: 'PT1H', from: 'collection', rationale: 'A counter is only useful within its window.' },
+      retention: { period: 'PT2H', from: 'collection', rationale: 'A counter is only useful within its window (at most an hour); counters are pruned hourly.' },
       onErasure: 'delete', access: false, portable: false, protection: 'plain', logging: 'never',
     },
     {

@@ -1,7 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { newId } from '../../kernel/crypto/tokens.js';
-import { pruneRateLimits } from '../../kernel/http/rate-limit-store.js';
+import { pruneKernelData } from '../../kernel/housekeeping.js';
 import { applyLicensingRetention } from '../licensing/index.js';
 import { applyNewsletterRetention } from '../newsletter/index.js';
 import { applySupportRetention } from '../support/index.js';
@@ -25,13 +25,8 @@ const n = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(r.
  */
 export const retentionRules: RetentionRule[] = [
   {
-    id: 'kernel.outbox_jobs_counters', description: 'Delivered emails deleted after 90 days, finished jobs after 7, rate-limit counters after a day.',
-    async run(k) {
-      const now = k.clock.now();
-      const jobs = n(await k.db.deleteFrom('jobs').where('status', 'in', ['done', 'dead']).where('finished_at', '<', now - 7 * DAY_MS).executeTakeFirst());
-      const mail = n(await k.db.deleteFrom('mail_outbox').where('status', '=', 'sent').where('sent_at', '<', now - 90 * DAY_MS).executeTakeFirst());
-      return { jobs, mail, rateLimits: await pruneRateLimits(k.db, now) };
-    },
+    id: 'kernel.outbox_jobs_counters', description: 'Emails deleted 90 days after they were written, finished jobs after 7 days, rate-limit counters an hour after their window started.',
+    run: (k) => pruneKernelData(k),
   },
   {
     id: 'accounts.sessions', description: 'Expired sessions and remember-me tokens deleted; used or expired email links deleted a day after they expire.',
