@@ -16,7 +16,7 @@ import { loadBrand } from './kernel/views/brand.js';
 import { createAccountsModule, type AccountsModule } from './modules/accounts/index.js';
 import { registerAdminPages } from './modules/admin/index.js';
 import { registerPrivacyPages, registerPrivacyWork } from './modules/privacy/index.js';
-import { createLicensingModule, type LicensingModule } from './modules/licensing/index.js';
+import { createLicensingModule, isCallhomeSurface, type LicensingModule } from './modules/licensing/index.js';
 import { enrolCustomerInAdvisories, createNewsletterModule, type NewsletterModule } from './modules/newsletter/index.js';
 import { CatalogService, loadDemoCatalogue, registerCatalogAdminPages } from './modules/catalog/index.js';
 import { registerBillingAdminPages } from './modules/billing/index.js';
@@ -56,13 +56,13 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     // Path parameters (licence keys, product codes) up to this length reach the routes and get their 404.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // Bad percent-encoding or an over-long parameter never reaches a context: a 400, signed under /api/v1.
     frameworkErrors: (err, request, reply) => { frameworkError(err, request, reply); },
   });
 
   app.decorateRequest('apiKey', null);
-  refuseNulCharacters(app);
+  refuseNulCharacters(app, isCallhomeSurface);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(helmet, {

@@ -39,11 +39,14 @@ function check(request: FastifyRequest): void {
   }
 }
 
-/** Registers the check on every route (root hook: before any module's own validation). */
-export function refuseNulCharacters(app: FastifyInstance): void {
+/**
+ * Registers the check on every route (root hook: before any module's own validation), except where
+ * `exempt(url)` says a surface's own contract handles such input.
+ */
+export function refuseNulCharacters(app: FastifyInstance, exempt: (url: string) => boolean = () => false): void {
   app.addHook('preValidation', (request, _reply, done) => {
     try {
-      check(request);
+      if (!exempt(request.url)) check(request);
       done();
     } catch (err) {
       done(err as Error);

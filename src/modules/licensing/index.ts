@@ -29,6 +29,15 @@ import { callhomeSettingsFromEnv, currentCallhomeSettings, type CallhomeSettings
 
 export { licensingPrivacy } from './privacy.js';
 export { migrations as licensingMigrations } from './migrations/index.js';
+
+/**
+ * The public call-home surface (/api/v1 outside the admin API): its contract decides every input
+ * itself and answers it signed (a NUL in a key is just a key that matches nothing), so the app-wide
+ * input guards leave it alone.
+ */
+export function isCallhomeSurface(url: string): boolean {
+  return url.startsWith('/api/v1/') && !(url === '/api/v1/admin' || url.startsWith('/api/v1/admin/') || url.startsWith('/api/v1/admin?'));
+}
 export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
 export type { AbuseSignals } from './abuse.service.js';
 export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
