@@ -20,13 +20,20 @@ export interface WriteBehind {
 
 /** Runs batches on the Kysely instance itself (PostgreSQL, or an SQLite database held in memory). */
 export function inlineWriteBehind(db: Kysely<any>): WriteBehind {
+  // One batch at a time, in the order handed over, as the SQLite thread does: a later last-seen must
+  // not be overwritten by an earlier batch committing after it on another pool connection.
+  let chain: Promise<void> = Promise.resolve();
   return {
-    async run(queries) {
-      await db.transaction().execute(async (trx) => {
+    run(queries) {
+      const done = chain.then(() => db.transaction().execute(async (trx) => {
         for (const q of queries) await trx.executeQuery(q);
-      });
+      }));
+      chain = done.catch(() => {});
+      return done;
     },
-    async close() {},
+    async close() {
+      await chain;
+    },
   };
 }
 

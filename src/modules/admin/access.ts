@@ -44,6 +44,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin/billing', SALES, MANAGERS),
   rule('/admin/invoices', SALES),
   rule('/admin/subscriptions', SALES),
+  rule('/admin/subscriptions/settings', SALES, MANAGERS),
   rule('/admin/resellers', SALES),
   rule('/admin/catalog', SALES),
   rule('/admin/tickets', SUPPORT),
@@ -52,7 +53,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin/forum', SUPPORT),
   rule('/admin/newsletter', ALL, MANAGERS),
   rule('/admin/newsletter/subscribers', ALL, SUPPORT),
-  rule('/admin/newsletter/suppressions', ALL, MANAGERS),
+  // Suppressing an address is always safe, so support may check and add; only managers lift one.
+  rule('/admin/newsletter/suppressions', ALL, SUPPORT),
+  rule('/admin/newsletter/suppressions/remove', MANAGERS),
   rule('/admin/newsletter/settings', MANAGERS),
   rule('/admin/newsletter/posts', SALES),
   rule('/admin/newsletter/campaigns', SALES),

@@ -90,7 +90,8 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
     ));
   });
 
-  app.get('/admin/customers/:id/timeline', { preHandler: requireStaff(...SALES), schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
+  // Read by anyone who may read customers (support answering "what did I buy?" too).
+  app.get('/admin/customers/:id/timeline', { preHandler: requireStaff('owner', 'admin', 'support', 'sales'), schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (request, reply) => {
     const id = (request.params as { id: string }).id;
     const customer = await k.db.selectFrom('customers').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst();
     if (!customer) return page(k.settings, request, reply, { title: 'Not found', variant: 'admin', status: 404 }, <div class="card narrow"><h1>No such customer</h1></div>);
