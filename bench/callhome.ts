@@ -18,6 +18,7 @@ import { createKernel } from '../src/kernel/context.js';
 import { migrateToLatest } from '../src/kernel/db/migrate.js';
 import { ensureSigningKey, listPublicKeys, verifyEd25519 } from '../src/kernel/crypto/signing.js';
 import { allMigrations } from '../src/migrations.js';
+import { freePort } from './lib/free-port.js';
 import { seedInstalledBase } from './lib/seed.js';
 import type { LoadResult } from './lib/loadgen.js';
 
@@ -38,7 +39,7 @@ function bar(done: number, total: number, label: string) {
 }
 
 async function startServer(mode: 'keyward' | 'bare', env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const port = 20000 + Math.floor(Math.random() * 30000);
+  const port = await freePort();
   const child = spawn(process.execPath, ['--import', tsx, path.join(root, 'bench/lib/cluster-entry.ts'), mode, String(N.processes), String(port)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';
