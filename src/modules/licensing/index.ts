@@ -143,3 +143,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   };
 }
 export { licensingSubjectData, applyLicensingRetention } from './privacy-data.js';
+// For the admin back office's release and content pages (same storage and date rules as the admin API).
+export { storeFile, type StoredFile } from './files.js';
+export { parseDate as parseAdminDate } from './admin/input.js';
+export { CODE_PATTERN } from './admin/schemas.js';
