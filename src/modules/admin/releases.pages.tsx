@@ -6,7 +6,7 @@
 // Upload forms post multipart/form-data. The installer streams to disk while the body is read, which is
 // before the CSRF check (that needs the body): so a post that is not from a signed-in staff member on this
 // site is refused before a byte is stored, and a stored file that ends up used by no release or content
-// pack (refused token, bad field, duplicate) is removed again when the answer has gone.
+// pack (refused token, bad field, duplicate) is removed again before the answer is sent.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -104,9 +104,15 @@ export function registerReleasePages(app: FastifyInstance, k: Kernel, licensing:
         }
       },
     });
-    scope.addHook('onResponse', async (request) => {
+    // onSend, not onResponse: an unused upload is gone before the answer (the form again, a 403) leaves.
+    scope.addHook('onSend', async (request, _reply, payload) => {
       const u = uploads.get(request);
-      if (u?.file && !u.used) await discardIfUnused(u.file).catch((err) => request.log.error({ err }, 'could not remove an unused upload'));
+      if (u?.file && !u.used) {
+        const file = u.file;
+        u.file = null;
+        await discardIfUnused(file).catch((err) => request.log.error({ err }, 'could not remove an unused upload'));
+      }
+      return payload;
     });
 
     const notFound = (request: FastifyRequest, reply: FastifyReply, what: string) =>
