@@ -42,6 +42,8 @@ export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
 export type { AbuseSignals } from './abuse.service.js';
 export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
 export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
+export { POLICY_DEFAULTS_KEY, currentPolicyDefaults } from './licensing.settings.js';
+export { POLICY_DEFAULTS, type Policy } from './validation/snapshot.js';
 export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, saveSelfServiceSettings, selfServiceSettings, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
 
 export interface LicensingModule {
