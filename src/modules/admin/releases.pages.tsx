@@ -331,7 +331,7 @@ export function registerReleasePages(app: FastifyInstance, k: Kernel, licensing:
             <section class="card" id="upload"><h2>Upload a content version</h2>
               {Object.keys(errors).length ? <ErrorSummary errors={errors} /> : null}
               <form method="post" action={action} enctype="multipart/form-data" novalidate><Csrf token={request.csrfToken()} />
-                <Field label="Content version" name="version" required value={s.values?.version ?? ''} error={errors.version} hint="Dot-separated numbers, higher than the last, e.g. 2026.11.25.1." maxLength={100} />
+                <Field label="Content version" name="version" required value={s.values?.version ?? ''} error={errors.version} hint="Dot-separated numbers, e.g. 2026.11.25.1. Programs are offered the highest version." maxLength={100} />
                 <FileField label="Content file" required error={errors.file} hint="Stored with its SHA-256. Choose it again if the form is shown with an error." />
                 <button type="submit">Upload content</button>
               </form>
