@@ -19,6 +19,8 @@ export const ADMIN_NAV: NavLink[] = [
   { href: '/admin/orders', label: 'Orders' },
   { href: '/admin/subscriptions', label: 'Subscriptions' },
   { href: '/admin/licences', label: 'Licences' },
+  { href: '/admin/releases', label: 'Releases' },
+  { href: '/admin/addons', label: 'Add-ons' },
   { href: '/admin/catalog', label: 'Catalogue' },
   { href: '/admin/billing', label: 'Billing' },
   { href: '/admin/accounting', label: 'Accounting' },

@@ -51,6 +51,13 @@ describe('admin access by role', () => {
     assert.equal(allows('support', 'GET', '/admin/orders/1'), false);
     assert.equal(allows('support', 'GET', '/admin/tickets/12'), true);
     assert.equal(allows('support', 'GET', '/admin/tickets/settings'), false);
+    // Releases, add-ons and content packs: everyone reads, owners and admins publish.
+    for (const role of ['support', 'sales'] as const) {
+      assert.equal(allows(role, 'GET', '/admin/releases/mailserver'), true, role);
+      assert.equal(allows(role, 'POST', '/admin/releases/mailserver'), false, role);
+      assert.equal(allows(role, 'POST', '/admin/addons/spam/content'), false, role);
+    }
+    assert.equal(allows('admin', 'POST', '/admin/addons/spam/content'), true);
     // Whole segments only, and an unknown admin path is for managers.
     assert.equal(ruleFor('/admin/ordersx').prefix, '/admin/ordersx');
     assert.equal(allows('sales', 'GET', '/admin/ordersx'), false);

@@ -63,6 +63,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin/payments', MANAGERS),
   rule('/admin/privacy', MANAGERS),
   rule('/admin/accounting', MANAGERS),
+  // Releases, add-ons and content packs are product management: everyone reads, managers publish.
+  rule('/admin/releases', ALL, MANAGERS),
+  rule('/admin/addons', ALL, MANAGERS),
 ];
 
 /** Paths that must stay open to signed-out visitors (the sign-in pages themselves). */

@@ -9,6 +9,7 @@ import { installAdminAccess } from './access.js';
 import { DashboardService } from './dashboard.service.js';
 import { registerDashboardPage } from './dashboard.pages.js';
 import { registerRecordPages } from './records.pages.js';
+import { registerReleasePages } from './releases.pages.js';
 import { registerSettingsPages } from './settings.pages.js';
 
 const fmt = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
@@ -35,6 +36,7 @@ export function registerAdminPages(app: FastifyInstance, k: Kernel, deps: { lice
   registerDashboardPage(app, k, dashboard);
   registerRecordPages(app, k, deps.licensing);
   registerSettingsPages(app, k, deps.licensing);
+  registerReleasePages(app, k, deps.licensing);
 
   app.get('/admin/mail', { preHandler: requireStaff('owner', 'admin', 'support'), schema: { querystring: Type.Object({ page: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) }) } }, async (request, reply) => {
     const p = Number((request.query as { page?: string }).page ?? '1') || 1;

@@ -10,11 +10,11 @@ import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js
 import { SMTP_SETTING } from '../../kernel/mail/mailer.js';
 import { requireStaff } from '../accounts/index.js';
 import { BANK_SETTING, SELLER_SETTING, loadBank, loadSeller } from '../billing/index.js';
-import { LICENSING_SETTINGS_KEY, type LicensingModule } from '../licensing/index.js';
+import { LICENSING_SETTINGS_KEY, POLICY_DEFAULTS, POLICY_DEFAULTS_KEY, currentPolicyDefaults, type LicensingModule } from '../licensing/index.js';
 import { SUPPORT_SETTING, type SupportSettings } from '../support/index.js';
-import { validateBank, validateLimits, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
+import { validateBank, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
 
-type Section = 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention';
+type Section = 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
 interface Shown { section?: Section; errors?: Record<string, string>; values?: Form; flash?: string; status?: number }
 
 const fmt = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
@@ -44,9 +44,9 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
   const OWNER = requireStaff('owner');
 
   const show = async (request: FastifyRequest, reply: FastifyReply, s: Shown = {}) => {
-    const [seller, bank, smtp, limits, keys, support] = await Promise.all([
+    const [seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
       loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
-      licensing.settings(), listPublicKeys(k.db), k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {}),
+      licensing.settings(), listPublicKeys(k.db), k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {}), currentPolicyDefaults(k.settings),
     ]);
     const err = (sec: Section) => (s.section === sec ? s.errors ?? {} : {});
     const val = (sec: Section, name: string, stored: string | number | undefined) => (s.section === sec && s.values ? s.values[name] ?? '' : String(stored ?? ''));
@@ -56,7 +56,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
         <h1>Settings</h1>
         <nav class="card toc" aria-label="Sections"><ul>
           <li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
-          <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li>
+          <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li>
         </ul></nav>
         {s.errors ? <ErrorSummary errors={s.errors} /> : null}
 
@@ -101,6 +101,26 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
             <Field label="Calls per network address per window" name="per_ip" required inputmode="numeric" value={val('limits', 'per_ip', limits.perIp)} error={err('limits').per_ip} />
             <Field label="Window (seconds)" name="window_seconds" required inputmode="numeric" value={val('limits', 'window_seconds', limits.windowSeconds)} error={err('limits').window_seconds} />
             <button type="submit">Save call-home policy</button>
+          </form>
+        </section>
+
+        <section class="card" id="policy"><h2>Licence policy defaults</h2>
+          <p class="muted">For every licence without its own value (a licence's own policy, set through the admin API, always wins). Installed programs get the change on their next call; every node within seconds. The contract's defaults: flag, 1.0, {POLICY_DEFAULTS.machineInactiveDays}, {POLICY_DEFAULTS.offlineGraceDays}, {POLICY_DEFAULTS.offlineFileDays} days, {POLICY_DEFAULTS.checkIntervalSeconds} seconds.</p>
+          <form method="post" action="/admin/settings/policy">{csrf}
+            <div class={err('policy').enforcement ? 'field has-error' : 'field'}>
+              <label for="f-enforcement">A computer over the licence's machine limit</label>
+              <select id="f-enforcement" name="enforcement" aria-invalid={err('policy').enforcement ? 'true' : undefined} aria-describedby={err('policy').enforcement ? 'f-enforcement-error' : undefined}>
+                <option value="flag" selected={val('policy', 'enforcement', policy.enforcement) === 'flag'}>is flagged but keeps working (flag)</option>
+                <option value="deny" selected={val('policy', 'enforcement', policy.enforcement) === 'deny'}>is refused (deny)</option>
+              </select>
+              {err('policy').enforcement ? <p class="error" id="f-enforcement-error">{err('policy').enforcement}</p> : null}
+            </div>
+            <Field label="User overage tolerated (× licensed users)" name="user_overage" required inputmode="decimal" value={val('policy', 'user_overage', policy.userOverage)} error={err('policy').user_overage} hint="1 = no overage; 1.2 = 20% over the licensed users still works." />
+            <Field label="Days before an unused computer frees its seat" name="machine_inactive_days" required inputmode="numeric" value={val('policy', 'machine_inactive_days', policy.machineInactiveDays)} error={err('policy').machine_inactive_days} />
+            <Field label="Offline grace period (days)" name="offline_grace_days" required inputmode="numeric" value={val('policy', 'offline_grace_days', policy.offlineGraceDays)} error={err('policy').offline_grace_days} />
+            <Field label="Offline licence files valid for (days)" name="offline_file_days" required inputmode="numeric" value={val('policy', 'offline_file_days', policy.offlineFileDays)} error={err('policy').offline_file_days} />
+            <Field label="Programs check in every (seconds)" name="check_interval_seconds" required inputmode="numeric" value={val('policy', 'check_interval_seconds', policy.checkIntervalSeconds)} error={err('policy').check_interval_seconds} />
+            <button type="submit">Save policy defaults</button>
           </form>
         </section>
 
@@ -159,6 +179,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
     const prev = await k.settings.get<Record<string, unknown>>(LICENSING_SETTINGS_KEY, {});
     await k.settings.set(LICENSING_SETTINGS_KEY, { ...prev, ...v }, by);
   }, 'Call-home policy saved.');
+  save('policy', { enforcement: 10, user_overage: 20, machine_inactive_days: 12, offline_grace_days: 12, offline_file_days: 12, check_interval_seconds: 12 }, validatePolicyDefaults,
+    (v, by) => k.settings.set(POLICY_DEFAULTS_KEY, v, by), 'Policy defaults saved. Licences without their own policy follow them from their next call.');
   save('retention', { ip_days: 12, ticket_days: 12 }, validateRetention, async (v, by) => {
     const lic = await k.settings.get<Record<string, unknown>>(LICENSING_SETTINGS_KEY, {});
     const sup = await k.settings.get<Record<string, unknown>>(SUPPORT_SETTING, {});

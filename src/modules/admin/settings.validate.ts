@@ -108,3 +108,21 @@ export function validateRetention(f: Form): Result<Retention> {
   const ticketRetentionDays = c.int('ticket_days', 'closed ticket retention', 1, 3650);
   return c.done({ ipRetentionDays, ticketRetentionDays });
 }
+
+/** Policy defaults for licences without their own value (stored as the licensing `Policy` fields). */
+export interface PolicyDefaults { enforcement: 'flag' | 'deny'; userOverage: number; machineInactiveDays: number; offlineGraceDays: number; offlineFileDays: number; checkIntervalSeconds: number }
+export function validatePolicyDefaults(f: Form): Result<PolicyDefaults> {
+  const c = new Check(f);
+  const enforcement = (f.enforcement ?? '').trim();
+  if (enforcement !== 'flag' && enforcement !== 'deny') c.errors.enforcement = 'Choose to flag or to deny a computer over the limit.';
+  const overageRaw = (f.user_overage ?? '').trim();
+  let userOverage = 1;
+  if (!/^\d{1,3}(\.\d{1,3})?$/.test(overageRaw) || Number(overageRaw) < 1 || Number(overageRaw) > 100) {
+    c.errors.user_overage = 'The user overage must be a number from 1 to 100 with at most three decimals, e.g. 1.2 (20% over the licensed users).';
+  } else userOverage = Number(overageRaw);
+  const machineInactiveDays = c.int('machine_inactive_days', 'days before an unused computer frees its seat', 1, 3650);
+  const offlineGraceDays = c.int('offline_grace_days', 'offline grace period in days', 0, 3650);
+  const offlineFileDays = c.int('offline_file_days', 'offline licence file validity in days', 1, 3650);
+  const checkIntervalSeconds = c.int('check_interval_seconds', 'check interval in seconds', 60, 31_536_000);
+  return c.done({ enforcement: enforcement as 'flag' | 'deny', userOverage, machineInactiveDays, offlineGraceDays, offlineFileDays, checkIntervalSeconds });
+}

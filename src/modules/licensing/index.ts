@@ -42,6 +42,8 @@ export type { Actor, LicenceInput, LicenceView } from './licences.service.js';
 export type { AbuseSignals } from './abuse.service.js';
 export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from './issuer.js';
 export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
+export { POLICY_DEFAULTS_KEY, currentPolicyDefaults } from './licensing.settings.js';
+export { POLICY_DEFAULTS, type Policy } from './validation/snapshot.js';
 export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, saveSelfServiceSettings, selfServiceSettings, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
 
 export interface LicensingModule {
@@ -143,3 +145,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   };
 }
 export { licensingSubjectData, applyLicensingRetention } from './privacy-data.js';
+// For the admin back office's release and content pages (same storage and date rules as the admin API).
+export { storeFile, type StoredFile } from './files.js';
+export { parseDate as parseAdminDate } from './admin/input.js';
+export { CODE_PATTERN } from './admin/schemas.js';

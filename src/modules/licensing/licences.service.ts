@@ -7,6 +7,7 @@ import { newId } from '../../kernel/crypto/tokens.js';
 import { generateLicenceKey, formatLicenceKey, normaliseLicenceKey } from './validation/keys.js';
 import { withPolicyDefaults, type Policy, type VendorStatus } from './validation/snapshot.js';
 import { parsePolicy } from './validation/snapshot.repository.js';
+import { currentPolicyDefaults } from './licensing.settings.js';
 import { blockMachine, listMachines, releaseMachine } from './machines.repository.js';
 import { AddonNotFound, Duplicate, LicenceFileRefused, LicenceNotFound, MachineNotFound, ProductNotFound } from './licensing.errors.js';
 import type { CallhomeService } from './callhome/callhome.service.js';
@@ -212,7 +213,7 @@ export class LicencesService {
       expiresAt: iso(row.expires_at),
       maintenanceUntil: iso(row.maintenance_until),
       addons: addons.map((a) => ({ code: a.code, until: iso(a.until) })),
-      policy: withPolicyDefaults(parsePolicy(row.policy)),
+      policy: withPolicyDefaults(parsePolicy(row.policy), await currentPolicyDefaults(this.k.settings)),
       customerEmail: row.customer_email,
       createdAt: new Date(Number(row.created_at)).toISOString(),
       updatedAt: new Date(Number(row.updated_at)).toISOString(),

@@ -5,6 +5,7 @@
 import { ConfigError } from '../../kernel/config/config.js';
 import type { Settings } from '../../kernel/settings/settings.js';
 import { RATE_LIMIT_DEFAULTS, type RateLimits } from './callhome/rate-limit.js';
+import { withPolicyDefaults, type Policy } from './validation/snapshot.js';
 
 export interface CallhomeSettings extends RateLimits {
   /** Days after which a machine's last IP is cut to its network. */
@@ -53,4 +54,15 @@ export async function currentCallhomeSettings(settings: Settings, defaults: Call
     if (typeof v === 'number' && Number.isInteger(v) && v >= ENV[key].min && v <= ENV[key].max) out[key] = v;
   }
   return out;
+}
+
+/**
+ * The policy defaults for licences without their own value: the owner's `licensing.policy_defaults`
+ * setting (Settings → Policy defaults) over the contract's defaults, field by field. Read through the
+ * settings cache, so the call-home path costs no query per request; a bad stored field falls back.
+ */
+export const POLICY_DEFAULTS_KEY = 'licensing.policy_defaults';
+
+export async function currentPolicyDefaults(settings: Settings): Promise<Policy> {
+  return withPolicyDefaults(await settings.get<unknown>(POLICY_DEFAULTS_KEY, {}));
 }

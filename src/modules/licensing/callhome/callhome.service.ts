@@ -14,6 +14,8 @@ import type { Bookkeeper } from './bookkeeping.js';
 import type { CatalogCache, ProductCatalog } from './catalog.js';
 import { licenceJson } from './answer.js';
 import type { SignerHolder } from './signer.js';
+import { currentPolicyDefaults } from '../licensing.settings.js';
+import type { Policy } from '../validation/snapshot.js';
 
 /**
  * Last seen is kept to this resolution. A refresh that changes nothing else within it is not written:
@@ -108,7 +110,9 @@ export class CallhomeService {
     usage: CallUsage,
   ): Promise<Decided<D>> {
     const at = new Date(now);
-    const loaded = await loadSnapshot(this.k.db, keyHash, computerId, at, (id) => this.catalog.get(id), this.k.dbh.sqlite);
+    // The vendor's policy defaults: the settings cache answers (one read every few seconds per node).
+    const defaults = await currentPolicyDefaults(this.k.settings);
+    const loaded = await loadSnapshot(this.k.db, keyHash, computerId, at, (id) => this.catalog.get(id), this.k.dbh.sqlite, defaults);
     const decision = decide(loaded.snapshot);
     const m = decision.machine;
     if (loaded.licenceId === null || m.kind === 'none') return { decision, licenceId: loaded.licenceId, now };
@@ -122,7 +126,7 @@ export class CallhomeService {
       }
       return { decision, licenceId: loaded.licenceId, now };
     }
-    return this.durably(loaded, keyHash, computerId, at, decide, usage);
+    return this.durably(loaded, keyHash, computerId, at, decide, usage, defaults);
   }
 
   /** Re-reads and re-decides while holding the licence, writes, and commits before returning. */
@@ -133,13 +137,14 @@ export class CallhomeService {
     at: Date,
     decide: (s: Snapshot) => D,
     usage: CallUsage,
+    defaults: Policy,
   ): Promise<Decided<D>> {
     // The catalog read before stays valid; reading it through the pool inside this transaction
     // would wait forever for SQLite's single connection.
     const catalog: ProductCatalog = { releases: first.snapshot.releases, packs: first.snapshot.content };
     return this.k.db.transaction().execute(async (trx) => {
       await lockLicence(trx, this.k.flags, first.licenceId!);
-      const again = await loadSnapshot(trx, keyHash, computerId, at, async () => catalog);
+      const again = await loadSnapshot(trx, keyHash, computerId, at, async () => catalog, undefined, defaults);
       const decision = decide(again.snapshot);
       if (again.licenceId !== null && decision.machine.kind !== 'none') {
         await writeMachine(trx, again.licenceId, computerId, decision.machine, usage, at.getTime());

@@ -42,17 +42,19 @@ export async function loadSnapshot(
   catalog: (productId: string) => Promise<ProductCatalog>,
   /** The raw SQLite connection, for the cached prepared statement (see PreparedQuery); omit in transactions. */
   sqlite?: SQLite.Database,
+  /** The policy defaults for licences without their own value (the caller's cached setting; no read here). */
+  defaults: Policy = POLICY_DEFAULTS,
 ): Promise<LoadedSnapshot> {
   // The seat cutoff depends on the licence's policy, unknown before the row is read; count with the
   // default window in the same query and recount only for the rare licence with another window.
   const cid = computerId ?? '';
-  const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff: seatCutoff(now, POLICY_DEFAULTS).getTime() }, sqlite);
+  const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff: seatCutoff(now, defaults).getTime() }, sqlite);
   const row = rows[0];
-  if (!row) return { licenceId: null, productId: null, policy: withPolicyDefaults(null), snapshot: EMPTY, recorded: null };
+  if (!row) return { licenceId: null, productId: null, policy: withPolicyDefaults(null, defaults), snapshot: EMPTY, recorded: null };
 
-  const policy = withPolicyDefaults(parsePolicy(row.policy));
+  const policy = withPolicyDefaults(parsePolicy(row.policy), defaults);
   const [others, cat] = await Promise.all([
-    policy.machineInactiveDays === POLICY_DEFAULTS.machineInactiveDays
+    policy.machineInactiveDays === defaults.machineInactiveDays
       ? Promise.resolve(Number(row.others))
       : countOtherSeats(db, row.id, cid, seatCutoff(now, policy).getTime()),
     catalog(row.product_id),

@@ -25,18 +25,19 @@ export const POLICY_DEFAULTS: Policy = Object.freeze({
 });
 
 /**
- * A licence's stored policy with the contract's defaults for every missing field. Values of the wrong
- * type or out of range (which the admin API refuses, but a hand-edited row might hold) also fall back
- * to the default rather than break every call of that licence. Unknown keys are dropped.
+ * A licence's stored policy with the defaults for every missing field: the contract's, or the vendor's
+ * own (the `licensing.policy_defaults` setting, itself read through this function over the contract's).
+ * Values of the wrong type or out of range (which the admin API refuses, but a hand-edited row might
+ * hold) also fall back to the default rather than break every call of that licence. Unknown keys are dropped.
  */
-export function withPolicyDefaults(stored: unknown): Policy {
+export function withPolicyDefaults(stored: unknown, defaults: Policy = POLICY_DEFAULTS): Policy {
   const p = (typeof stored === 'object' && stored !== null ? stored : {}) as Record<string, unknown>;
   const num = (key: keyof Policy, min: number): number => {
     const v = p[key];
-    return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : (POLICY_DEFAULTS[key] as number);
+    return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : (defaults[key] as number);
   };
   return {
-    enforcement: p.enforcement === 'deny' ? 'deny' : p.enforcement === 'flag' ? 'flag' : POLICY_DEFAULTS.enforcement,
+    enforcement: p.enforcement === 'deny' ? 'deny' : p.enforcement === 'flag' ? 'flag' : defaults.enforcement,
     userOverage: num('userOverage', 0),
     machineInactiveDays: num('machineInactiveDays', 0),
     offlineGraceDays: num('offlineGraceDays', 0),
