@@ -104,25 +104,26 @@ export class JobQueue {
     const now = this.clock.now();
     const names = [...this.handlers.keys()];
     if (names.length === 0) return [];
+    const due = (db: Db) => db.selectFrom('jobs').select('id')
+      .where('name', 'in', names)
+      .where((eb) => eb.or([
+        eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
+        eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
+      ]));
+    // A plain read first: an idle poll must not take the write lock (on SQLite a writer blocks the
+    // thread that waits for it, and the call-home bookkeeping thread holds it often).
+    if (!(await due(this.db).limit(1).executeTakeFirst())) return [];
     return this.db.transaction().execute(async (trx) => {
-      const due = await lockSkipLocked(
-        trx.selectFrom('jobs').select('id')
-          .where('name', 'in', names)
-          .where((eb) => eb.or([
-            eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
-            eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
-          ]))
-          .orderBy('run_at').limit(limit),
-        this.flags,
-      ).execute();
-      if (due.length === 0) return [];
+      const ids = await lockSkipLocked(due(trx).orderBy('run_at').limit(limit), this.flags).execute();
+      if (ids.length === 0) return [];
       return trx.updateTable('jobs')
         .set((eb) => ({ status: 'running', locked_by: this.workerId, locked_until: now + LEASE_MS, attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', due.map((d) => d.id))
+        .where('id', 'in', ids.map((d) => d.id))
         .returning(['id', 'name', 'payload', 'attempts', 'max_attempts'])
         .execute();
     });
   }
+
 
   /** Runs what is due now, to completion; returns how many jobs ran. Used by the worker loop and tests. */
   async runDue(limit = 20): Promise<number> {
