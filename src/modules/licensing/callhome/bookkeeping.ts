@@ -57,9 +57,12 @@ export class Bookkeeper {
     private readonly intervalMs = 100,
     /**
      * Counters and networks are only aggregates for the dashboards and abuse signals: they are written
-     * less often, so each row sums many calls. Last-seen refreshes go every `intervalMs`.
+     * once a minute, so each row sums a minute of calls (a crash loses at most that much counting).
+     * Writing them every few seconds cost one upsert per active licence each time, which under load
+     * took the writer thread long enough to show in request latency. Last-seen refreshes go every
+     * `intervalMs`.
      */
-    private readonly countersIntervalMs = 5_000,
+    private readonly countersIntervalMs = 60_000,
   ) {}
 
   /** Refreshes last-seen (and last usage when given) of an existing machine row. Later touches win. */
