@@ -11,8 +11,9 @@ const port = Number(portArg);
 
 if (cluster.isPrimary) {
   let ready = 0;
-  // As a deployment on one machine would run: one process also runs the job worker, the rest only serve.
-  for (let i = 0; i < n; i++) cluster.fork(mode === 'keyward' && i > 0 ? { KEYWARD_ROLE: 'web' } : {});
+  // As `serve --processes N` runs them: the first process also runs the job worker, the rest only serve.
+  const { processEnv } = await import('../../src/processes.js');
+  for (let i = 0; i < n; i++) cluster.fork(mode === 'keyward' ? processEnv(i, 'all') : {});
   cluster.on('message', (_w, msg: unknown) => {
     if (msg === 'listening' && ++ready === n) process.stdout.write(`ready ${port}\n`);
   });

@@ -19,7 +19,6 @@ import { AbuseService } from './abuse.service.js';
 import { registerDownloads } from './downloads.routes.js';
 import { registerLicenceRoutes } from './admin/licences.routes.js';
 import { registerCatalogRoutes } from './admin/catalog.routes.js';
-import { refuseNul } from './admin/input.js';
 import { truncateOldIps } from './retention.js';
 import { badRequest } from '../../kernel/http/errors.js';
 import { ShopLicenceIssuer } from './issuer.js';
@@ -132,7 +131,8 @@ export function createLicensingModule(k: Kernel): LicensingModule {
             done(badRequest('The body is not valid JSON.', 'body'), undefined);
           }
         });
-        api.addHook('preValidation', refuseNul);
+        // A NUL in params or the JSON body is refused app-wide (kernel/http/nul-guard.ts); multipart
+        // text fields are checked where they are read (admin/input.ts).
         await api.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 } });
         registerLicenceRoutes(api, licences, abuse);
         registerCatalogRoutes(api, catalog, licences, k.config.dataDir);

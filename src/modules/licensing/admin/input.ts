@@ -26,29 +26,6 @@ export function parseDate(value: unknown, field: string): number | null | undefi
   return ms;
 }
 
-/**
- * The path (`name`, `addons.0.code`) of the first string in `value` holding U+0000, or null. PostgreSQL
- * text cannot hold that character and refuses the whole query, so such input must be a 400 at the edge,
- * on both databases alike, rather than a 500 on one of them.
- */
-export function fieldWithNul(value: unknown, at = '', depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? at || 'body' : null;
-  if (typeof value !== 'object' || value === null || depth > 32) return null;
-  for (const [k, v] of Object.entries(value)) {
-    const p = at ? `${at}.${k}` : k;
-    if (k.includes('\u0000')) return p;
-    const found = fieldWithNul(v, p, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
-}
-
-/** Refuses a NUL character in the path parameters or the JSON body (see fieldWithNul). */
-export async function refuseNul(request: FastifyRequest): Promise<void> {
-  const field = fieldWithNul(request.params) ?? fieldWithNul(request.body);
-  if (field !== null) throw badRequest(`${field} must not contain the NUL character`, field);
-}
-
 export interface MultipartBody {
   fields: Record<string, string>;
   file: StoredFile | null;
