@@ -7,6 +7,7 @@ import { EmptyBasket, InvalidCurrency, InvalidOrderInput, InvalidQuantity, Licen
 import type { BasketLinesTable, BasketsTable } from './orders.tables.js';
 import type { LicenceIssuer } from './licence-issuer.js';
 import type { TermHooks } from './terms.js';
+import { purgeStaleBaskets } from './orders.repository.js';
 
 export const MAX_QUANTITY = 100;
 const MAX_LINES = 30;
@@ -161,9 +162,8 @@ export class BasketService {
   }
 
   /** Baskets die with the browser session; rows nobody touched for a week are removed by a daily job. */
-  async purgeStale(): Promise<number> {
-    const res = await this.k.db.deleteFrom('baskets').where('updated_at', '<', this.k.clock.now() - 7 * 86_400_000).executeTakeFirst();
-    return Number(res.numDeletedRows);
+  purgeStale(): Promise<number> {
+    return purgeStaleBaskets(this.k.db, this.k.clock.now());
   }
 
   private async require(token: string | undefined): Promise<Basket> {

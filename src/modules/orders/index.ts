@@ -27,6 +27,7 @@ export { TRANSITIONS, canTransition } from './state.js';
 export { decideTax, normaliseVatNumber, EU_COUNTRIES, type TaxDecision, type TaxTreatment } from './tax.js';
 export { COUNTRIES, normaliseCountry, normaliseTaxId } from './tax.js';
 export { ordersPrivacy } from './privacy.js';
+export { purgeStaleBaskets } from './orders.repository.js';
 export { parseBilling, addressLines, FieldError, type BillingDetails } from './billing-form.js';
 export { BillingFields, CountrySelect } from './checkout.pages.js';
 export { migrations as ordersMigrations } from './migrations/index.js';

@@ -36,3 +36,12 @@ export async function taxRates(db: Db): Promise<Record<string, number>> {
   const rows = await db.selectFrom('tax_rates').select(['country', 'rate_bp']).execute();
   return Object.fromEntries(rows.map((r) => [r.country, r.rate_bp]));
 }
+
+/** Baskets last touched more than `days` ago are abandoned (declared retention: 7 days). */
+export const BASKET_RETENTION_DAYS = 7;
+
+/** Deletes abandoned baskets; the shop's housekeeping and the privacy retention job both call this. */
+export async function purgeStaleBaskets(db: Db, now: number): Promise<number> {
+  const res = await db.deleteFrom('baskets').where('updated_at', '<', now - BASKET_RETENTION_DAYS * 86_400_000).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

@@ -3,6 +3,7 @@ import { DAY_MS } from '../../kernel/clock.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import { pruneKernelData } from '../../kernel/housekeeping.js';
 import { applyLicensingRetention } from '../licensing/index.js';
+import { purgeStaleBaskets } from '../orders/index.js';
 import { applyNewsletterRetention } from '../newsletter/index.js';
 import { applySupportRetention } from '../support/index.js';
 import { hasPublishPermission, TESTIMONIAL_SCOPE } from './testimonials.js';
@@ -40,8 +41,8 @@ export const retentionRules: RetentionRule[] = [
     },
   },
   {
-    id: 'orders.baskets', description: 'Baskets untouched for 7 days deleted (the same rule as the shop\'s own housekeeping).',
-    async run(k) { return { baskets: n(await k.db.deleteFrom('baskets').where('updated_at', '<', k.clock.now() - 7 * DAY_MS).executeTakeFirst()) }; },
+    id: 'orders.baskets', description: 'Baskets untouched for 7 days deleted (the shop\'s own housekeeping rule).',
+    async run(k) { return { baskets: await purgeStaleBaskets(k.db, k.clock.now()) }; },
   },
   {
     id: 'licensing.callhome_ips', description: 'Call-home IP addresses cut to their network after the retention period (30 days by default); networks seen deleted.',
