@@ -1,9 +1,9 @@
 // Bookkeeping writes off the request path: last-seen refreshes of machines whose seat and status do
 // not change, call counters per day, and the networks a licence is used from. They are buffered in
-// memory and written every ~100 ms in one transaction (PERFORMANCE.md: one transaction of many rows
-// costs far less than a commit per call), through the database's write-behind, which on SQLite runs
-// it on its own thread and connection. Only these may lag or be lost in a crash; anything that
-// changes a seat or a status is written before the answer goes out (callhome.service.ts).
+// memory and written in batches (PERFORMANCE.md: one transaction of many rows costs far less than a
+// commit per call), through the database's write-behind, which on SQLite runs them on its own thread
+// and connection. Only these may lag or be lost in a crash; anything that changes a seat or a status
+// is written before the answer goes out (callhome.service.ts).
 
 import { sql, type CompiledQuery } from 'kysely';
 import type { Db } from '../../../kernel/db/database.js';
@@ -24,6 +24,8 @@ interface MachineTouch {
 }
 
 interface DailyCount {
+  /** When this row's first call since its last write was counted (it is written a minute later). */
+  since: number;
   day: number;
   licenceId: string;
   version: string;
@@ -32,6 +34,7 @@ interface DailyCount {
 }
 
 interface NetworkSeen {
+  since: number;
   licenceId: string;
   network: string;
   first: number;
@@ -47,7 +50,6 @@ export class Bookkeeper {
   /** (licence, network) pairs already recorded today: the abuse signals need the day, not the call. */
   private networksToday = new Set<string>();
   private networksDay = -1;
-  private countersWrittenAt = 0;
 
   constructor(
     /** Builds the statements (never runs them). */
@@ -56,13 +58,15 @@ export class Bookkeeper {
     private readonly log: Logger,
     private readonly intervalMs = 100,
     /**
-     * Counters and networks are only aggregates for the dashboards and abuse signals: they are written
-     * once a minute, so each row sums a minute of calls (a crash loses at most that much counting).
-     * Writing them every few seconds cost one upsert per active licence each time, which under load
-     * took the writer thread long enough to show in request latency. Last-seen refreshes go every
-     * `intervalMs`.
+     * Counters and networks are only aggregates for the dashboards and abuse signals: a row is written
+     * this long after the first call it counts, so each write sums up to a minute of calls (a crash
+     * loses at most that much counting). Rows fall due one by one, in the order their first call came,
+     * so the writes spread over the minute: writing every buffered row at once built and handed over
+     * one upsert per active licence in one go, a pause of tens of milliseconds on the request thread
+     * with 20,000 licences. Last-seen refreshes go every `intervalMs`.
      */
     private readonly countersIntervalMs = 60_000,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Refreshes last-seen (and last usage when given) of an existing machine row. Later touches win. */
@@ -81,7 +85,7 @@ export class Bookkeeper {
       c.calls++;
       if (usersInUse !== null && (c.maxUsers === null || usersInUse > c.maxUsers)) c.maxUsers = usersInUse;
     } else {
-      this.daily.set(key, { day, licenceId, version, calls: 1, maxUsers: usersInUse });
+      this.daily.set(key, { since: this.clock(), day, licenceId, version, calls: 1, maxUsers: usersInUse });
     }
   }
 
@@ -99,7 +103,7 @@ export class Bookkeeper {
     this.networksToday.add(key);
     const n = this.networks.get(key);
     if (n) n.last = Math.max(n.last, at);
-    else this.networks.set(key, { licenceId, network, first: at, last: at });
+    else this.networks.set(key, { since: this.clock(), licenceId, network, first: at, last: at });
   }
 
   start(): void {
@@ -126,20 +130,18 @@ export class Bookkeeper {
   }
 
   private async writeBatch(all: boolean): Promise<void> {
-    const now = Date.now();
-    const counters = all || now - this.countersWrittenAt >= this.countersIntervalMs;
-    if (this.machines.size === 0 && (!counters || (this.daily.size === 0 && this.networks.size === 0))) return;
+    const now = this.clock();
+    const dueBy = all ? Infinity : now - this.countersIntervalMs;
+    // One statement's worth of due rows per tick keeps each tick's pause small when a burst of new
+    // licences all fall due together; a backlog older than a further interval goes at once, so the
+    // buffer cannot grow without bound under a sustained stream of new licences.
+    const limit = all ? Infinity : CHUNK;
+    const overdueBy = now - 2 * this.countersIntervalMs;
+    const daily = takeDue(this.daily, dueBy, limit, overdueBy);
+    const networks = takeDue(this.networks, dueBy, limit, overdueBy);
+    if (this.machines.size === 0 && daily.length === 0 && networks.length === 0) return;
     const machines = [...this.machines.values()];
     this.machines = new Map();
-    let daily: DailyCount[] = [];
-    let networks: NetworkSeen[] = [];
-    if (counters) {
-      daily = [...this.daily.values()];
-      networks = [...this.networks.values()];
-      this.daily = new Map();
-      this.networks = new Map();
-      this.countersWrittenAt = now;
-    }
     try {
       // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
       await this.writer.run([
@@ -152,6 +154,22 @@ export class Bookkeeper {
       this.log.warn({ err: (err as Error).message, rows: machines.length + daily.length + networks.length }, 'call-home bookkeeping batch lost');
     }
   }
+}
+
+/**
+ * Removes and returns the rows first counted at or before `overdueBy`, then further rows counted at or
+ * before `dueBy` while fewer than `limit` are taken. A Map iterates in insertion order and a written row is deleted
+ * (its next call inserts it anew, at the end), so the due rows are a prefix: the walk stops at the
+ * first row it leaves, whatever the size of the buffer.
+ */
+function takeDue<T extends { since: number }>(rows: Map<string, T>, dueBy: number, limit: number, overdueBy: number): T[] {
+  const due: T[] = [];
+  for (const [key, row] of rows) {
+    if (row.since > dueBy || (due.length >= limit && row.since > overdueBy)) break;
+    due.push(row);
+    rows.delete(key);
+  }
+  return due;
 }
 
 /** Rows per statement: 6 parameters a row stays far below SQLite's and PostgreSQL's limits. */

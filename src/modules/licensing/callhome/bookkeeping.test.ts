@@ -1,0 +1,113 @@
+// The bookkeeping buffer against the real database (SQLite file with its write-behind thread, or
+// PostgreSQL): counter and network rows are written a minute after the first call they count, one by
+// one, not all together; last-seen refreshes go at every tick; flush() writes everything.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, type TestApp } from '../../../kernel/testing/app.js';
+import { DAY_MS } from '../../../kernel/clock.js';
+import { Bookkeeper } from './bookkeeping.js';
+import { createLicence, harness, seedProduct, type Harness } from '../testing.js';
+
+let t: TestApp;
+let h: Harness;
+before(async () => {
+  t = await testApp();
+  h = await harness(t);
+  await seedProduct(h);
+});
+after(async () => { await t.close(); });
+
+const MINUTE = 60_000;
+
+async function dailyCalls(licenceId: string): Promise<number | null> {
+  const r = await t.k.db.selectFrom('callhome_daily').select((eb) => eb.fn.sum<number>('calls').as('n'))
+    .where('licence_id', '=', licenceId).executeTakeFirst();
+  return r?.n === null || r?.n === undefined ? null : Number(r.n);
+}
+
+async function networks(licenceId: string): Promise<string[]> {
+  const rows = await t.k.db.selectFrom('licence_networks').select('network').where('licence_id', '=', licenceId).orderBy('network').execute();
+  return rows.map((r) => r.network);
+}
+
+describe('call-home bookkeeping', () => {
+  test('each counter row is written a minute after its first call, not when every other row is', async () => {
+    const a = await createLicence(h);
+    const b = await createLicence(h);
+    let now = Date.parse('2026-11-25T10:00:00.000Z');
+    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
+    const day = Math.floor(now / DAY_MS) * DAY_MS;
+
+    bk.countCall(a.licenceId, '8.5.0', 3, day + 1);
+    bk.seeNetwork(a.licenceId, '198.51.100.7', day + 1);
+    now += 30_000;
+    bk.countCall(b.licenceId, '8.5.0', 4, day + 2);
+    bk.countCall(a.licenceId, '8.5.0', 5, day + 3); // joins a's row, which keeps its first call's time
+    now += 29_999;
+    await tick();
+    assert.equal(await dailyCalls(a.licenceId), null, 'nothing is due before a minute has passed');
+
+    now += 1; // a's first call is a minute old now; b's is half a minute old
+    await tick();
+    assert.equal(await dailyCalls(a.licenceId), 2);
+    assert.deepEqual(await networks(a.licenceId), ['198.51.100.0/24']);
+    assert.equal(await dailyCalls(b.licenceId), null, "b's row is not due yet");
+
+    bk.countCall(a.licenceId, '8.5.0', 1, day + 4); // a new row for a, due a minute from now
+    now += 30_000;
+    await tick();
+    assert.equal(await dailyCalls(b.licenceId), 1);
+    assert.equal(await dailyCalls(a.licenceId), 2, "a's second row is not due yet");
+
+    await bk.flush(); // flush (shutdown) writes whatever is buffered, due or not
+    assert.equal(await dailyCalls(a.licenceId), 3);
+    const max = await t.k.db.selectFrom('callhome_daily').select('max_users_in_use').where('licence_id', '=', a.licenceId).executeTakeFirstOrThrow();
+    assert.equal(max.max_users_in_use, 5, 'the highest users in use across the writes is kept');
+  });
+
+  test('last-seen refreshes are written at the next tick, whatever the counters wait for', async () => {
+    const c = await createLicence(h);
+    const cid = 'f'.repeat(64);
+    let now = Date.parse('2026-11-25T11:00:00.000Z');
+    await t.k.db.insertInto('machines').values({
+      licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
+      last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
+    }).execute();
+    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    now += 10 * MINUTE;
+    bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.2', version: '8.6.0', usersInUse: 7 });
+    bk.countCall(c.licenceId, '8.6.0', 7, now);
+    await (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
+    const m = await t.k.db.selectFrom('machines').select(['last_seen', 'last_ip', 'last_version', 'last_users_in_use'])
+      .where('licence_id', '=', c.licenceId).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...m, last_seen: Number(m.last_seen) }, { last_seen: now, last_ip: '203.0.113.2', last_version: '8.6.0', last_users_in_use: 7 });
+    assert.equal(await dailyCalls(c.licenceId), null);
+    await bk.stop();
+    assert.equal(await dailyCalls(c.licenceId), 1, 'stop() writes the buffered counters');
+  });
+
+  test('a burst of rows falling due together is written a statement at a time, and a backlog does not grow', async () => {
+    let now = Date.parse('2026-11-25T12:00:00.000Z');
+    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
+    const rows = async () => Number((await t.k.db.selectFrom('callhome_daily').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('licence_id', 'like', 'burst-%').executeTakeFirstOrThrow()).n);
+    for (let i = 0; i < 1_200; i++) bk.countCall(`burst-${i}`, '8.5.0', null, now);
+    now += MINUTE;
+    await tick();
+    assert.equal(await rows(), 500, 'one statement of 500 rows per tick');
+    await tick();
+    assert.equal(await rows(), 1_000);
+    for (let i = 1_200; i < 1_900; i++) bk.countCall(`burst-${i}`, '8.5.0', null, now);
+    now += MINUTE; // the last 200 of the burst are a whole interval overdue now: they go at once
+    await tick();
+    assert.equal(await rows(), 1_500, 'the overdue 200, then rows due now up to one statement');
+    await tick();
+    assert.equal(await rows(), 1_900);
+    for (let i = 1_900; i < 1_950; i++) bk.countCall(`burst-${i}`, '8.5.0', null, now);
+    await bk.flush(); // due or not
+    assert.equal(await rows(), 1_950);
+  });
+});
