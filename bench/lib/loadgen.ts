@@ -9,6 +9,7 @@ import net from 'node:net';
  *   throughput).
  * - open loop: requests are *scheduled* at a fixed rate whatever the server does; latency is measured
  *   from the scheduled time, so queueing shows up instead of being hidden (no coordinated omission).
+ *   Each connection carries one unmeasured request before the schedule starts.
  */
 export interface LoadResult {
   requests: number;
@@ -106,6 +107,9 @@ export async function openLoop(opts: { port: number; host?: string; connections:
   let i = 0;
   const conns = Array.from({ length: opts.connections }, () => new Conn(opts.port, opts.host ?? '127.0.0.1', () => { errors++; }));
   await Promise.all(conns.map((c) => new Promise((r) => c.socket.once('connect', r))));
+  // One unmeasured request per connection first: the schedule then measures the server, not the
+  // set-up of hundreds of sockets at once (installations keep their connections warm the same way).
+  await Promise.all(conns.map((c) => new Promise((r) => c.send(opts.requests[i++ % opts.requests.length]!, r))));
   const queue: number[] = []; // scheduled times waiting for a free connection
   const start = performance.now();
   const total = Math.floor(opts.rate * opts.seconds);
