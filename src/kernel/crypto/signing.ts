@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import sodium from 'sodium-native';
 import type { Db } from '../db/database.js';
 import type { Secrets } from './secrets.js';
+import type { SigningThread } from './signing-thread.js';
 
 /**
  * Ed25519 signing keys for answers that installed programs verify offline. Signing uses libsodium
@@ -18,22 +19,35 @@ export interface PublicKeyInfo {
 
 export interface Signer {
   readonly kid: string;
+  /** Base64 signature over exactly these bytes, made on this thread. */
   sign(body: Buffer | string): string;
+  /** The same, made on the signing thread when there is one (and here if it fails). */
+  signAsync(body: Buffer | string): Promise<string>;
 }
 
 const SEAL_PURPOSE = 'signing-key';
 
 class SodiumSigner implements Signer {
   private readonly sk: Buffer;
-  constructor(readonly kid: string, secretKey64: Buffer) {
+  constructor(readonly kid: string, secretKey64: Buffer, private readonly thread: SigningThread | null) {
     this.sk = sodium.sodium_malloc(sodium.crypto_sign_SECRETKEYBYTES) as unknown as Buffer;
     secretKey64.copy(this.sk);
+    thread?.addKey(kid, this.sk);
   }
   sign(body: Buffer | string): string {
     const msg = typeof body === 'string' ? Buffer.from(body) : body;
     const sig = Buffer.alloc(sodium.crypto_sign_BYTES);
     sodium.crypto_sign_detached(sig, msg, this.sk);
     return sig.toString('base64');
+  }
+  async signAsync(body: Buffer | string): Promise<string> {
+    if (!this.thread?.alive) return this.sign(body);
+    const msg = typeof body === 'string' ? Buffer.from(body) : body;
+    try {
+      return (await this.thread.sign(this.kid, msg)).toString('base64');
+    } catch {
+      return this.sign(msg);
+    }
   }
 }
 
@@ -80,11 +94,11 @@ export async function rotateSigningKey(db: Db, secrets: Secrets, now = Date.now(
   });
 }
 
-export async function loadActiveSigner(db: Db, secrets: Secrets): Promise<Signer> {
+export async function loadActiveSigner(db: Db, secrets: Secrets, thread: SigningThread | null = null): Promise<Signer> {
   const row = await db.selectFrom('signing_keys').selectAll().where('status', '=', 'active')
     .orderBy('created_at', 'desc').executeTakeFirst();
   if (!row) throw new Error('no active signing key; run ensureSigningKey first');
-  return new SodiumSigner(row.kid, secrets.open(SEAL_PURPOSE, row.private_key_sealed));
+  return new SodiumSigner(row.kid, secrets.open(SEAL_PURPOSE, row.private_key_sealed), thread);
 }
 
 /** Verification with node:crypto (used by tests and the admin; clients use the SDK). */

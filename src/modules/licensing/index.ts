@@ -12,6 +12,7 @@ import { answerFrameworkError, registerCallhomeApi } from './callhome/callhome.r
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
+import { SigningThread } from '../../kernel/crypto/signing-thread.js';
 import { SignerHolder } from './callhome/signer.js';
 import { LicencesService } from './licences.service.js';
 import { CatalogService } from './catalog.service.js';
@@ -79,7 +80,8 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
   const bookkeeper = new Bookkeeper(k.db, k.dbh.writeBehind, k.log);
-  const signer = new SignerHolder(k);
+  // Answers are signed on a thread of their own when a core is spare (kernel/crypto/signing-thread.ts).
+  const signer = new SignerHolder(k, undefined, SigningThread.worthwhile(k.config.processes) ? new SigningThread() : null);
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);
   const licences = new LicencesService(k, callhome);
   const catalog = new CatalogService(k, licences, catalogCache);
@@ -104,7 +106,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
         bookkeeper.start();
       });
       app.addHook('onClose', async () => {
-        signer.stop();
+        await signer.stop();
         await bookkeeper.stop();
         await limiter.close();
       });

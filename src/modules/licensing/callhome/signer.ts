@@ -3,6 +3,7 @@
 
 import type { Kernel } from '../../../kernel/context.js';
 import { ensureSigningKey, loadActiveSigner, type Signer } from '../../../kernel/crypto/signing.js';
+import type { SigningThread } from '../../../kernel/crypto/signing-thread.js';
 
 export class SignerHolder {
   private signer: Signer | null = null;
@@ -11,6 +12,8 @@ export class SignerHolder {
   constructor(
     private readonly k: Kernel,
     private readonly reloadMs = 30_000,
+    /** Where answers are signed when the machine has a spare core (null: on the request thread). */
+    private readonly thread: SigningThread | null = null,
   ) {}
 
   /** Loads the active key (making the first one if none exists yet) and starts the periodic check. */
@@ -24,9 +27,10 @@ export class SignerHolder {
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.thread?.close();
   }
 
   /** Re-reads the active key; cheap when it has not changed (one indexed select, no unsealing). */
@@ -34,7 +38,7 @@ export class SignerHolder {
     const active = await this.k.db.selectFrom('signing_keys').select('kid').where('status', '=', 'active')
       .orderBy('created_at', 'desc').executeTakeFirst();
     if (active && active.kid === this.signer?.kid) return;
-    this.signer = await loadActiveSigner(this.k.db, this.k.secrets);
+    this.signer = await loadActiveSigner(this.k.db, this.k.secrets, this.thread);
   }
 
   get kid(): string {
@@ -50,6 +54,12 @@ export class SignerHolder {
   header(body: Buffer | string): string {
     const s = this.current();
     return `keyid="${s.kid}", algorithm="ed25519", signature="${s.sign(body)}"`;
+  }
+
+  /** The same header, signed on the signing thread when there is one. */
+  async headerAsync(body: Buffer | string): Promise<string> {
+    const s = this.current();
+    return `keyid="${s.kid}", algorithm="ed25519", signature="${await s.signAsync(body)}"`;
   }
 
   private current(): Signer {
