@@ -26,10 +26,10 @@ before(async () => {
 after(async () => { fs.rmSync(dataDir, { recursive: true, force: true }); await drop(); });
 
 test('the first process keeps the role (jobs, mail intake run once); the others only serve the web', () => {
-  assert.deepEqual(processEnv(0, 'all'), { KEYWARD_PROCESS_INDEX: '0', KEYWARD_ROLE: 'all' });
-  assert.deepEqual(processEnv(1, 'all'), { KEYWARD_PROCESS_INDEX: '1', KEYWARD_ROLE: 'web' });
-  assert.deepEqual(processEnv(3, 'web'), { KEYWARD_PROCESS_INDEX: '3', KEYWARD_ROLE: 'web' });
-  assert.deepEqual(processEnv(2, 'worker'), { KEYWARD_PROCESS_INDEX: '2', KEYWARD_ROLE: 'worker' });
+  assert.deepEqual(processEnv(0, 4, 'all'), { KEYWARD_PROCESS_INDEX: '0', KEYWARD_PROCESSES: '4', KEYWARD_ROLE: 'all' });
+  assert.deepEqual(processEnv(1, 4, 'all'), { KEYWARD_PROCESS_INDEX: '1', KEYWARD_PROCESSES: '4', KEYWARD_ROLE: 'web' });
+  assert.deepEqual(processEnv(3, 4, 'web'), { KEYWARD_PROCESS_INDEX: '3', KEYWARD_PROCESSES: '4', KEYWARD_ROLE: 'web' });
+  assert.deepEqual(processEnv(2, 4, 'worker'), { KEYWARD_PROCESS_INDEX: '2', KEYWARD_PROCESSES: '4', KEYWARD_ROLE: 'worker' });
 });
 
 test('--processes must be a whole number from 1 to 64', async () => {

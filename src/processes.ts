@@ -10,9 +10,11 @@ import { createKernel } from './kernel/context.js';
 const RESTART_DELAY_MS = 1000;
 
 /** The environment of process `index` of the N: its role and whether it prints the start-up lines. */
-export function processEnv(index: number, role: Config['role']): Record<string, string> {
+export function processEnv(index: number, count: number, role: Config['role']): Record<string, string> {
   return {
     KEYWARD_PROCESS_INDEX: String(index),
+    // Each process knows how many share the machine (whether a signing thread has a core to itself).
+    KEYWARD_PROCESSES: String(count),
     KEYWARD_ROLE: index === 0 || role !== 'all' ? role : 'web',
   };
 }
@@ -28,7 +30,7 @@ export async function runProcesses(config: Config, count: number, prepare: (k: R
   let stopping = false;
   const indexOf = new Map<Worker, number>();
   const fork = (index: number) => {
-    const w = cluster.fork({ ...processEnv(index, config.role), KEYWARD_AUTO_MIGRATE: '0' });
+    const w = cluster.fork({ ...processEnv(index, count, config.role), KEYWARD_AUTO_MIGRATE: '0' });
     indexOf.set(w, index);
   };
   cluster.on('exit', (w, code, signal) => {

@@ -13,7 +13,7 @@ if (cluster.isPrimary) {
   let ready = 0;
   // As `serve --processes N` runs them: the first process also runs the job worker, the rest only serve.
   const { processEnv } = await import('../../src/processes.js');
-  for (let i = 0; i < n; i++) cluster.fork(mode === 'keyward' ? processEnv(i, 'all') : {});
+  for (let i = 0; i < n; i++) cluster.fork(mode === 'keyward' ? processEnv(i, n, 'all') : {});
   cluster.on('message', (_w, msg: unknown) => {
     if (msg === 'listening' && ++ready === n) process.stdout.write(`ready ${port}\n`);
   });
