@@ -6,8 +6,9 @@ import type { SigningThread } from './signing-thread.js';
 
 /**
  * Ed25519 signing keys for answers that installed programs verify offline. Signing uses libsodium
- * (sodium-native): it is about twice as fast as node:crypto here, and signing is the largest cost of a
- * call-home answer (see PERFORMANCE.md). Private keys are stored sealed with the master secret.
+ * (sodium-native): it is about twice as fast as node:crypto here, and signing is the largest fixed cost
+ * of a call-home answer (README, "Benchmark"; signing-thread.ts moves it off the request thread).
+ * Private keys are stored sealed with the master secret.
  */
 export interface PublicKeyInfo {
   kid: string;

@@ -1,7 +1,7 @@
 // Bookkeeping writes off the request path: last-seen refreshes of machines whose seat and status do
 // not change, call counters per day, and the networks a licence is used from. They are buffered in
-// memory and written in batches (PERFORMANCE.md: one transaction of many rows costs far less than a
-// commit per call), through the database's write-behind, which on SQLite runs them on its own thread
+// memory and written in batches (one transaction of many rows costs far less than a commit per call;
+// README, "Benchmark"), through the database's write-behind, which on SQLite runs them on its own thread
 // and connection. Only these may lag or be lost in a crash; anything that changes a seat or a status
 // is written before the answer goes out (callhome.service.ts).
 
