@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Database } from './schema.js';
 import { flagsFor, type DialectFlags } from './dialect.js';
 import { inlineWriteBehind, sqliteWriteBehind, type WriteBehind } from './write-behind.js';
+import { inlineReads, sqliteReadThread, type ReadThread } from './read-thread.js';
 
 export type Db = Kysely<Database>;
 
@@ -19,6 +20,8 @@ export interface DbHandle {
   schema?: string;
   /** Batches of writes that may lag but must not slow requests (write-behind.ts). */
   writeBehind: WriteBehind;
+  /** Long read-only statements (job aggregates) that must not block requests (read-thread.ts). */
+  reads: ReadThread;
   close(): Promise<void>;
 }
 
@@ -43,9 +46,10 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     sqlite.pragma('mmap_size = 1073741824');
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     const writeBehind = sqlite.memory ? inlineWriteBehind(db) : sqliteWriteBehind(sqlite.name);
+    const reads = sqlite.memory ? inlineReads(db) : sqliteReadThread(sqlite.name);
     return {
-      db, flags: flagsFor('sqlite'), sqlite, writeBehind,
-      close: async () => { await writeBehind.close(); await db.destroy(); },
+      db, flags: flagsFor('sqlite'), sqlite, writeBehind, reads,
+      close: async () => { await reads.close(); await writeBehind.close(); await db.destroy(); },
     };
   }
   const pool = new pg.Pool({
@@ -57,7 +61,7 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const writeBehind = inlineWriteBehind(db);
-  return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', writeBehind, close: () => db.destroy() };
+  return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', writeBehind, reads: inlineReads(db), close: () => db.destroy() };
 }
 
 /**

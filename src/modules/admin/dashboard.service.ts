@@ -50,15 +50,15 @@ export class DashboardService {
   /** One day's totals straight from callhome_daily (primary key (day, licence_id, version)). */
   async computeDay(day: number): Promise<Omit<DailyTotals, 'day'>> {
     const db = this.k.db;
+    // A day of counters is tens of thousands of rows: aggregated on the read thread (kernel/db/read-thread.ts).
     const [byVersion, users] = await Promise.all([
-      db.selectFrom('callhome_daily').where('day', '=', day).groupBy('version')
-        .select(['version', sql<number>`sum(calls)`.as('calls'), sql<number>`sum(case when licence_id <> '' then 1 else 0 end)`.as('installs')])
-        .execute(),
-      sql<{ used: number | null; licensed: number | null }>`
+      this.k.dbh.reads.all(db.selectFrom('callhome_daily').where('day', '=', day).groupBy('version')
+        .select(['version', sql<number>`sum(calls)`.as('calls'), sql<number>`sum(case when licence_id <> '' then 1 else 0 end)`.as('installs')])),
+      this.k.dbh.reads.all(sql<{ used: number | null; licensed: number | null }>`
         select sum(x.u) as used, sum(l.max_users) as licensed
         from (select licence_id, max(max_users_in_use) as u from callhome_daily where day = ${day} and licence_id <> '' group by licence_id) x
         inner join licences l on l.id = x.licence_id
-        where l.max_users is not null`.execute(db),
+        where l.max_users is not null`.compile(db)),
     ]);
     const installs = new Map<string, number>();
     let calls = 0;
@@ -66,7 +66,7 @@ export class DashboardService {
       calls += n(r.calls);
       if (n(r.installs) > 0) installs.set(r.version || 'unknown', (installs.get(r.version || 'unknown') ?? 0) + n(r.installs));
     }
-    return { calls, installs, usersInUse: n(users.rows[0]?.used), usersLicensed: n(users.rows[0]?.licensed) };
+    return { calls, installs, usersInUse: n(users[0]?.used), usersLicensed: n(users[0]?.licensed) };
   }
 
   /**

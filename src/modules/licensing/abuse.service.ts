@@ -54,10 +54,13 @@ export class AbuseService {
       .where('last_seen', '>=', since).groupBy('licence_id');
     const users = db.selectFrom('callhome_daily').select(['licence_id', sql<number | null>`max(max_users_in_use)`.as('n')])
       .where('day', '>=', since - DAY_MS).groupBy('licence_id');
+    // Over the whole installed base these aggregates take seconds: they run on the read thread
+    // (kernel/db/read-thread.ts), never on the one that answers call-home requests.
+    const reads = this.k.dbh.reads;
     const [m, n, u] = await Promise.all([
-      (licenceId ? machines.where('licence_id', '=', licenceId) : machines).execute(),
-      (licenceId ? networks.where('licence_id', '=', licenceId) : networks).execute(),
-      (licenceId ? users.where('licence_id', '=', licenceId) : users).execute(),
+      reads.all(licenceId ? machines.where('licence_id', '=', licenceId) : machines),
+      reads.all(licenceId ? networks.where('licence_id', '=', licenceId) : networks),
+      reads.all(licenceId ? users.where('licence_id', '=', licenceId) : users),
     ]);
     const ids = new Set([...m, ...n].map((r) => r.licence_id));
     if (ids.size === 0) return [];
@@ -66,8 +69,8 @@ export class AbuseService {
     const all = [...ids];
     const licences = [];
     for (let i = 0; i < all.length; i += 10_000) {
-      licences.push(...await db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
-        .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users']).where('l.id', 'in', all.slice(i, i + 10_000)).execute());
+      licences.push(...await reads.all(db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
+        .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users']).where('l.id', 'in', all.slice(i, i + 10_000))));
     }
     const byId = <R extends { licence_id: string; n: number | null }>(rows: R[]) => new Map(rows.map((r) => [r.licence_id, r.n === null ? null : Number(r.n)]));
     const mm = byId(m);
