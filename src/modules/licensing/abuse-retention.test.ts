@@ -53,6 +53,38 @@ describe('abuse signals', () => {
   });
 });
 
+describe('the shared list and the per-licence rules agree', () => {
+  test('at, just past and without each limit, the list holds exactly the licences whose own signals give a reason', async () => {
+    t.clock.set(START + 40 * DAY_MS);
+    const cases: { name: string; overrides: Record<string, unknown>; computers: number; networks: number; users: number }[] = [
+      { name: 'computers at the limit', overrides: { maxMachines: 2, maxUsers: 100 }, computers: 2, networks: 2, users: 5 },
+      { name: 'one computer over', overrides: { maxMachines: 2, maxUsers: 100 }, computers: 3, networks: 3, users: 5 },
+      { name: 'no machine limit, many computers', overrides: { maxMachines: null, maxUsers: 100 }, computers: 4, networks: 4, users: 5 },
+      { name: 'networks at the limit', overrides: { maxMachines: 1, maxUsers: 100 }, computers: 1, networks: 3, users: 5 },
+      { name: 'one network over', overrides: { maxMachines: 1, maxUsers: 100 }, computers: 1, networks: 4, users: 5 },
+      { name: 'users at the limit', overrides: { maxMachines: 1, maxUsers: 10 }, computers: 1, networks: 1, users: 10 },
+      { name: 'one user over', overrides: { maxMachines: 1, maxUsers: 10 }, computers: 1, networks: 1, users: 11 },
+      { name: 'no user limit', overrides: { maxMachines: 1, maxUsers: null }, computers: 1, networks: 1, users: 500 },
+    ];
+    const ids = new Map<string, string>();
+    for (const [i, c] of cases.entries()) {
+      const lic = await createLicence(h, { ...c.overrides, enforcement: 'flag' });
+      ids.set(lic.licenceId, c.name);
+      for (let n = 0; n < Math.max(c.computers, c.networks); n++) {
+        const body = callBody(lic.key, { computerId: computerId(`agree-${i}-${Math.min(n, c.computers - 1)}`), usersInUse: c.users });
+        await h.call(body, { ip: `10.${i}.${n}.9` });
+      }
+    }
+    await t.modules.licensing.flush();
+    const listed = new Set((await t.modules.licensing.abuse.sharedLicences()).map((s) => s.licenceId).filter((id) => ids.has(id)));
+    const flagged = new Set<string>();
+    for (const id of ids.keys()) if (((await t.modules.licensing.abuse.forLicence(id))?.reasons.length ?? 0) > 0) flagged.add(id);
+    const names = (set: Set<string>) => [...set].map((id) => ids.get(id)).sort();
+    assert.deepEqual(names(listed), names(flagged));
+    assert.deepEqual(names(listed), ['one computer over', 'one network over', 'one user over'].sort());
+  });
+});
+
 describe('IP retention', () => {
   test('IPs older than the retention period are cut to their network; newer ones stay whole', async () => {
     t.clock.set(START);

@@ -45,41 +45,43 @@ export class AbuseService {
     return (await this.signals(licenceId, t))[0] ?? null;
   }
 
+  /**
+   * One licence's signals, or (licenceId null) those of every licence that may look shared. Over the
+   * whole installed base the aggregates take seconds: they run on the read thread
+   * (kernel/db/read-thread.ts), never on the one that answers call-home requests, and the database
+   * returns only the licences past a threshold (the rules below decide), not a row per licence in use.
+   */
   private async signals(licenceId: string | null, t: SharingThresholds): Promise<AbuseSignals[]> {
     const since = this.k.clock.now() - t.windowDays * DAY_MS;
     const db = this.k.db;
-    const machines = db.selectFrom('machines').select(['licence_id', sql<number>`count(*)`.as('n')])
-      .where('last_seen', '>=', since).groupBy('licence_id');
-    const networks = db.selectFrom('licence_networks').select(['licence_id', sql<number>`count(*)`.as('n')])
-      .where('last_seen', '>=', since).groupBy('licence_id');
-    const users = db.selectFrom('callhome_daily').select(['licence_id', sql<number | null>`max(max_users_in_use)`.as('n')])
-      .where('day', '>=', since - DAY_MS).groupBy('licence_id');
-    // Over the whole installed base these aggregates take seconds: they run on the read thread
-    // (kernel/db/read-thread.ts), never on the one that answers call-home requests.
-    const reads = this.k.dbh.reads;
-    const [m, n, u] = await Promise.all([
-      reads.all(licenceId ? machines.where('licence_id', '=', licenceId) : machines),
-      reads.all(licenceId ? networks.where('licence_id', '=', licenceId) : networks),
-      reads.all(licenceId ? users.where('licence_id', '=', licenceId) : users),
-    ]);
-    const ids = new Set([...m, ...n].map((r) => r.licence_id));
-    if (ids.size === 0) return [];
-    // In chunks: SQLite takes at most 32,766 bound values per statement (PostgreSQL 65,535), and a large
-    // installed base has far more licences in use within the window.
-    const all = [...ids];
-    const licences = [];
-    for (let i = 0; i < all.length; i += 10_000) {
-      licences.push(...await reads.all(db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
-        .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users']).where('l.id', 'in', all.slice(i, i + 10_000))));
-    }
-    const byId = <R extends { licence_id: string; n: number | null }>(rows: R[]) => new Map(rows.map((r) => [r.licence_id, r.n === null ? null : Number(r.n)]));
-    const mm = byId(m);
-    const nn = byId(n);
-    const uu = byId(u);
+    const one = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q => (licenceId === null ? q : q.where('licence_id', '=', licenceId));
+    const machines = one(db.selectFrom('machines').select(['licence_id', sql<number>`count(*)`.as('n')])
+      .where('last_seen', '>=', since).groupBy('licence_id'));
+    const networks = one(db.selectFrom('licence_networks').select(['licence_id', sql<number>`count(*)`.as('n')])
+      .where('last_seen', '>=', since).groupBy('licence_id'));
+    const users = one(db.selectFrom('callhome_daily').select(['licence_id', sql<number | null>`max(max_users_in_use)`.as('n')])
+      .where('day', '>=', since - DAY_MS).groupBy('licence_id'));
+    let q = db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
+      .leftJoin(machines.as('m'), 'm.licence_id', 'l.id')
+      .leftJoin(networks.as('nw'), 'nw.licence_id', 'l.id')
+      .leftJoin(users.as('u'), 'u.licence_id', 'l.id')
+      .select(['l.id', 'p.code', 'l.max_machines', 'l.max_users', 'm.n as computers', 'nw.n as networks', 'u.n as users'])
+      .where((eb) => eb.or([eb('m.n', 'is not', null), eb('nw.n', 'is not', null)]));
+    q = licenceId !== null
+      ? q.where('l.id', '=', licenceId)
+      // A superset of the rules below, in SQL, so that only candidates leave the database.
+      : q.where((eb) => eb.or([
+        eb.and([eb('l.max_machines', 'is not', null), eb('m.n', '>', sql<number>`l.max_machines * cast(${t.machineFactor} as double precision)`)]),
+        eb.and([eb('l.max_machines', 'is not', null), eb('nw.n', '>', sql<number>`(case when l.max_machines < 1 then 1 else l.max_machines end) * cast(${t.networksPerMachine} as double precision)`)]),
+        eb.and([eb('l.max_users', 'is not', null), eb('u.n', '>', eb.ref('l.max_users'))]),
+      ]));
+    const licences = await this.k.dbh.reads.all(q);
+    const count = (v: number | null) => (v === null ? 0 : Number(v));
     return licences.map((l) => {
+      const u = l.users === null ? null : Number(l.users);
       const s: AbuseSignals = {
         licenceId: l.id, product: l.code, maxMachines: l.max_machines, maxUsers: l.max_users,
-        distinctComputers: mm.get(l.id) ?? 0, distinctNetworks: nn.get(l.id) ?? 0, highestUsersInUse: uu.get(l.id) ?? null, reasons: [],
+        distinctComputers: count(l.computers), distinctNetworks: count(l.networks), highestUsersInUse: u, reasons: [],
       };
       const allowed = l.max_machines ?? Number.POSITIVE_INFINITY;
       if (s.distinctComputers > allowed * t.machineFactor) s.reasons.push(`${s.distinctComputers} computers for ${allowed} allowed`);
