@@ -13,7 +13,7 @@ const RESTART_DELAY_MS = 1000;
 export function processEnv(index: number, count: number, role: Config['role']): Record<string, string> {
   return {
     KEYWARD_PROCESS_INDEX: String(index),
-    // Each process knows how many share the machine (whether a signing thread has a core to itself).
+    // Each process knows how many share the machine.
     KEYWARD_PROCESSES: String(count),
     KEYWARD_ROLE: index === 0 || role !== 'all' ? role : 'web',
   };

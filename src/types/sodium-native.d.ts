@@ -8,6 +8,11 @@ declare module 'sodium-native' {
     crypto_sign_detached(sig: Buffer, msg: Buffer, sk: Buffer): void;
     crypto_sign_verify_detached(sig: Buffer, msg: Buffer, pk: Buffer): boolean;
     sodium_malloc(size: number): Buffer;
+    sodium_memzero(buf: Uint8Array): void;
+    crypto_hash_sha512(out: Buffer, input: Buffer): void;
+    /** out (32 bytes) = input (64 bytes, little-endian) mod L. */
+    crypto_core_ed25519_scalar_reduce(out: Buffer, input: Buffer): void;
+    crypto_core_ed25519_scalar_add(out: Buffer, x: Buffer, y: Buffer): void;
   };
   export default sodium;
 }

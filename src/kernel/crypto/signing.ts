@@ -2,13 +2,15 @@ import crypto from 'node:crypto';
 import sodium from 'sodium-native';
 import type { Db } from '../db/database.js';
 import type { Secrets } from './secrets.js';
-import type { SigningThread } from './signing-thread.js';
+import type { CommitmentPool } from './commitments.js';
+import { secretScalar, signWithCommitment } from './ed25519-commitment.js';
 
 /**
  * Ed25519 signing keys for answers that installed programs verify offline. Signing uses libsodium
  * (sodium-native): it is about twice as fast as node:crypto here, and signing is the largest fixed cost
- * of a call-home answer (README, "Benchmark"; signing-thread.ts moves it off the request thread).
- * Private keys are stored sealed with the master secret.
+ * of a call-home answer (README, "Benchmark"). With a commitment pool, the costly half of each signature
+ * is made ahead on another thread (ed25519-commitment.ts). Private keys are stored sealed with the
+ * master secret.
  */
 export interface PublicKeyInfo {
   kid: string;
@@ -20,35 +22,35 @@ export interface PublicKeyInfo {
 
 export interface Signer {
   readonly kid: string;
-  /** Base64 signature over exactly these bytes, made on this thread. */
+  /** Base64 signature over exactly these bytes (a string is signed as its UTF-8 bytes). */
   sign(body: Buffer | string): string;
-  /** The same, made on the signing thread when there is one (and here if it fails). */
-  signAsync(body: Buffer | string): Promise<string>;
 }
 
 const SEAL_PURPOSE = 'signing-key';
 
 class SodiumSigner implements Signer {
   private readonly sk: Buffer;
-  constructor(readonly kid: string, secretKey64: Buffer, private readonly thread: SigningThread | null) {
+  private readonly scalar: Buffer;
+  private readonly publicKey: Buffer;
+  private readonly signature = Buffer.alloc(sodium.crypto_sign_BYTES);
+
+  constructor(readonly kid: string, secretKey64: Buffer, private readonly pool: CommitmentPool | null) {
     this.sk = sodium.sodium_malloc(sodium.crypto_sign_SECRETKEYBYTES) as unknown as Buffer;
     secretKey64.copy(this.sk);
-    thread?.addKey(kid, this.sk);
+    this.scalar = secretScalar(this.sk);
+    this.publicKey = Buffer.from(this.sk.subarray(32, 64));
   }
+
   sign(body: Buffer | string): string {
-    const msg = typeof body === 'string' ? Buffer.from(body) : body;
-    const sig = Buffer.alloc(sodium.crypto_sign_BYTES);
-    sodium.crypto_sign_detached(sig, msg, this.sk);
-    return sig.toString('base64');
-  }
-  async signAsync(body: Buffer | string): Promise<string> {
-    if (!this.thread?.alive) return this.sign(body);
-    const msg = typeof body === 'string' ? Buffer.from(body) : body;
-    try {
-      return (await this.thread.sign(this.kid, msg)).toString('base64');
-    } catch {
-      return this.sign(msg);
+    const commitment = this.pool?.take() ?? null;
+    (globalThis as any).__dbg ??= { hit: 0, miss: 0 };
+    (globalThis as any).__dbg[commitment ? 'hit' : 'miss']++;
+    if (commitment) {
+      signWithCommitment(this.signature, body, this.publicKey, this.scalar, commitment);
+    } else {
+      sodium.crypto_sign_detached(this.signature, typeof body === 'string' ? Buffer.from(body) : body, this.sk);
     }
+    return this.signature.toString('base64');
   }
 }
 
@@ -95,11 +97,11 @@ export async function rotateSigningKey(db: Db, secrets: Secrets, now = Date.now(
   });
 }
 
-export async function loadActiveSigner(db: Db, secrets: Secrets, thread: SigningThread | null = null): Promise<Signer> {
+export async function loadActiveSigner(db: Db, secrets: Secrets, pool: CommitmentPool | null = null): Promise<Signer> {
   const row = await db.selectFrom('signing_keys').selectAll().where('status', '=', 'active')
     .orderBy('created_at', 'desc').executeTakeFirst();
   if (!row) throw new Error('no active signing key; run ensureSigningKey first');
-  return new SodiumSigner(row.kid, secrets.open(SEAL_PURPOSE, row.private_key_sealed), thread);
+  return new SodiumSigner(row.kid, secrets.open(SEAL_PURPOSE, row.private_key_sealed), pool);
 }
 
 /** Verification with node:crypto (used by tests and the admin; clients use the SDK). */

@@ -12,7 +12,7 @@ import { answerFrameworkError, registerCallhomeApi } from './callhome/callhome.r
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
-import { SigningThread } from '../../kernel/crypto/signing-thread.js';
+import { CommitmentPool } from '../../kernel/crypto/commitments.js';
 import { SignerHolder } from './callhome/signer.js';
 import { LicencesService } from './licences.service.js';
 import { CatalogService } from './catalog.service.js';
@@ -80,8 +80,8 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
   const bookkeeper = new Bookkeeper(k.db, k.dbh.writeBehind, k.log);
-  // Answers are signed on a thread of their own when a core is spare (kernel/crypto/signing-thread.ts).
-  const signer = new SignerHolder(k, undefined, SigningThread.worthwhile(k.config.processes) ? new SigningThread() : null);
+  // The costly half of each signature is made ahead on a thread of its own (kernel/crypto/commitments.ts).
+  const signer = new SignerHolder(k, undefined, new CommitmentPool());
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);
   const licences = new LicencesService(k, callhome);
   const catalog = new CatalogService(k, licences, catalogCache);

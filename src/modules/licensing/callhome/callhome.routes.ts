@@ -52,9 +52,9 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
       }
     });
 
-    api.addHook('onSend', async (request, reply, payload) => {
-      await signAnswer(deps.signer, request, reply, payload);
-      return payload;
+    api.addHook('onSend', (request, reply, payload, done) => {
+      signAnswer(deps.signer, request, reply, payload);
+      done(null, payload);
     });
 
     // Errors and unknown routes are answered here, as JSON, so the signing hook above sees them.
@@ -152,7 +152,7 @@ export function answerFrameworkError(signer: SignerHolder, err: FastifyError, re
 }
 
 /** Signs every answer under /api/v1 except the admin API's; a 304 has no body and no signature. */
-async function signAnswer(signer: SignerHolder, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<void> {
+function signAnswer(signer: SignerHolder, request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
   if (reply.statusCode === 304) return;
   const path = request.url.split('?')[0];
   if (path === '/api/v1/admin' || path.startsWith('/api/v1/admin/')) return;
@@ -160,7 +160,7 @@ async function signAnswer(signer: SignerHolder, request: FastifyRequest, reply: 
   if (payload === null || payload === undefined) bytes = '';
   else if (typeof payload === 'string' || Buffer.isBuffer(payload)) bytes = payload;
   else return; // a stream: nothing under /api/v1 streams
-  reply.header('keyward-signature', await signer.headerAsync(bytes));
+  reply.header('keyward-signature', signer.header(bytes));
   reply.header('x-content-type-options', 'nosniff');
 }
 

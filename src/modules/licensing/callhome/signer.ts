@@ -3,7 +3,7 @@
 
 import type { Kernel } from '../../../kernel/context.js';
 import { ensureSigningKey, loadActiveSigner, type Signer } from '../../../kernel/crypto/signing.js';
-import type { SigningThread } from '../../../kernel/crypto/signing-thread.js';
+import type { CommitmentPool } from '../../../kernel/crypto/commitments.js';
 
 export class SignerHolder {
   private signer: Signer | null = null;
@@ -12,14 +12,15 @@ export class SignerHolder {
   constructor(
     private readonly k: Kernel,
     private readonly reloadMs = 30_000,
-    /** Where answers are signed when the machine has a spare core (null: on the request thread). */
-    private readonly thread: SigningThread | null = null,
+    /** Commitments made ahead on another thread (null: every signature is made whole, here). */
+    private readonly pool: CommitmentPool | null = null,
   ) {}
 
   /** Loads the active key (making the first one if none exists yet) and starts the periodic check. */
   async start(): Promise<void> {
     await ensureSigningKey(this.k.db, this.k.secrets, this.k.clock.now());
     await this.reload();
+    this.pool?.warm();
     if (this.timer) return;
     this.timer = setInterval(() => {
       this.reload().catch((err: unknown) => this.k.log.warn({ err: (err as Error).message }, 'signing key reload failed'));
@@ -30,7 +31,7 @@ export class SignerHolder {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.thread?.close();
+    await this.pool?.close();
   }
 
   /** Re-reads the active key; cheap when it has not changed (one indexed select, no unsealing). */
@@ -38,7 +39,7 @@ export class SignerHolder {
     const active = await this.k.db.selectFrom('signing_keys').select('kid').where('status', '=', 'active')
       .orderBy('created_at', 'desc').executeTakeFirst();
     if (active && active.kid === this.signer?.kid) return;
-    this.signer = await loadActiveSigner(this.k.db, this.k.secrets, this.thread);
+    this.signer = await loadActiveSigner(this.k.db, this.k.secrets, this.pool);
   }
 
   get kid(): string {
@@ -54,12 +55,6 @@ export class SignerHolder {
   header(body: Buffer | string): string {
     const s = this.current();
     return `keyid="${s.kid}", algorithm="ed25519", signature="${s.sign(body)}"`;
-  }
-
-  /** The same header, signed on the signing thread when there is one. */
-  async headerAsync(body: Buffer | string): Promise<string> {
-    const s = this.current();
-    return `keyid="${s.kid}", algorithm="ed25519", signature="${await s.signAsync(body)}"`;
   }
 
   private current(): Signer {
