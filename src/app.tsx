@@ -3,6 +3,7 @@ import { refuseNulCharacters } from './kernel/http/nul-guard.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
+import { FastLane } from './kernel/http/fast-lane.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { Type } from 'typebox';
@@ -31,6 +32,8 @@ const SITE_CSS = fs.readFileSync(new URL('./kernel/views/assets/site.css', impor
 
 export interface App {
   app: FastifyInstance;
+  /** The fast lane in front of Fastify (kernel/http/fast-lane.ts). */
+  lane: FastLane;
   accounts: AccountsModule;
   licensing: LicensingModule;
   newsletter: NewsletterModule;
@@ -48,7 +51,10 @@ export interface App {
  */
 export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
   let frameworkError: LicensingModule['frameworkError'] = (err, _request, reply) => { reply.code(err.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
+  // Plain call-home calls are served in front of the framework (kernel/http/fast-lane.ts).
+  const lane = new FastLane();
   const app = Fastify({
+    serverFactory: lane.serverFactory,
     logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
     bodyLimit: 1024 * 1024,
     trustProxy: k.config.trustedProxies.length ? k.config.trustedProxies : false,
@@ -122,7 +128,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   // Surface 3: call-home (bare, signed answers) and its downloads; licensing's admin API in its own context.
   const licensing = createLicensingModule(k);
   frameworkError = licensing.frameworkError;
-  await licensing.registerPublic(app);
+  await licensing.registerPublic(app, lane);
   await licensing.registerAdmin(app, accounts.apiKeyAuth());
 
   const newsletter = createNewsletterModule(k);
@@ -164,5 +170,5 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     )));
   });
 
-  return { app, accounts, licensing, newsletter, orders, catalog, support, subscriptions, accounting, resellers };
+  return { app, lane, accounts, licensing, newsletter, orders, catalog, support, subscriptions, accounting, resellers };
 }

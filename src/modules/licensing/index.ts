@@ -13,6 +13,7 @@ import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
 import { CommitmentPool } from '../../kernel/crypto/commitments.js';
+import type { FastLane } from '../../kernel/http/fast-lane.js';
 import { SignerHolder } from './callhome/signer.js';
 import { LicencesService } from './licences.service.js';
 import { CatalogService } from './catalog.service.js';
@@ -58,7 +59,8 @@ export interface LicensingModule {
   /** My account → Licences (inside the pages context: session cookie and CSRF). */
   registerAccountPages(app: FastifyInstance): void;
   /** The call-home surface (/api/v1, signed) and the downloads (/downloads). */
-  registerPublic(app: FastifyInstance): Promise<void>;
+  /** `lane`: the server's fast lane, where plain call-home calls skip the framework (kernel/http/fast-lane.ts). */
+  registerPublic(app: FastifyInstance, lane?: FastLane): Promise<void>;
   /** The admin API in its own context, behind the staff API-key check. */
   registerAdmin(app: FastifyInstance, apiKeyAuth: (request: FastifyRequest) => Promise<void>): Promise<void>;
   /** Writes buffered bookkeeping (last-seen, counters) now; tests and shutdown use it. */
@@ -100,7 +102,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
     registerAccountPages(app) {
       registerLicenceAccountPages(app, k, customerLicences);
     },
-    async registerPublic(app) {
+    async registerPublic(app, lane) {
       app.addHook('onReady', async () => {
         await signer.start();
         bookkeeper.start();
@@ -113,7 +115,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
       await registerCallhomeApi(app, {
         k, service: callhome, signer, limiter, settings, catalog: catalogCache, urls,
         productId: (code) => catalog.productIdOrNull(code),
-      });
+      }, lane ?? null);
       await registerDownloads(app, k, urls);
     },
     async registerAdmin(app, apiKeyAuth) {

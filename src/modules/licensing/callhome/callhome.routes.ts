@@ -10,7 +10,7 @@ import { sha256Hex } from '../../../kernel/crypto/tokens.js';
 import { normaliseLicenceKey } from '../validation/keys.js';
 import { parseCallhomeRequest, parseLicenceFileRequest } from '../validation/parse-request.js';
 import { newestRelease } from '../validation/offers.js';
-import { renderCallhome, renderLicenceFileRefusal } from './answer.js';
+import { renderLicenceFileRefusal } from './answer.js';
 import type { CallhomeService } from './callhome.service.js';
 import type { CatalogCache } from './catalog.js';
 import type { DownloadUrls } from './download-urls.js';
@@ -19,6 +19,8 @@ import type { SignerHolder } from './signer.js';
 import type { CallhomeSettings } from '../licensing.settings.js';
 import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
 import { ExternalIp } from './client-ip.js';
+import { CallhomeExchange, rateLimited, readJson } from './callhome.exchange.js';
+import type { FastLane } from '../../../kernel/http/fast-lane.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
 
@@ -35,20 +37,39 @@ export interface CallhomeDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDeps): Promise<void> {
+export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDeps, lane: FastLane | null): Promise<void> {
   const external = new ExternalIp(deps.k.config.trustedProxies);
+  const exchange = new CallhomeExchange(deps, deps.k.log);
+  if (lane) {
+    // The plain calls of installed programs, in front of Fastify (kernel/http/fast-lane.ts): the same
+    // exchange, signed and sent here.
+    lane.post('/api/v1/callhome', CALLHOME_BODY_LIMIT, (req, res, body) => {
+      void exchange.answer(body, external.of(req)).then((answer) => {
+        const headers: Record<string, string | number> = {
+          'content-type': JSON_TYPE,
+          'content-length': Buffer.byteLength(answer.body),
+          'keyward-signature': deps.signer.header(answer.body),
+          'x-content-type-options': 'nosniff',
+        };
+        if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+        lane.send(res, answer.status, headers, answer.body);
+      }).catch((err: unknown) => {
+        // Only signing can fail here (the exchange answers every failure itself): no unsigned answer.
+        deps.k.log.error({ err }, 'call-home answer not sent');
+        res.destroy();
+      });
+    });
+    app.addHook('preClose', async () => lane.close());
+  }
   await app.register(async (api) => {
-    // Any content type is read as JSON (an installed program that forgets the header still gets a
-    // decision), with the contract's 16 KiB limit enforced while reading, before anything is parsed.
+    // Bodies are read as JSON whatever their content type (readJson), with the contract's 16 KiB limit
+    // enforced while reading, before anything is parsed.
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: CALLHOME_BODY_LIMIT }, (_req, body, done) => {
-      const bytes = body as Buffer;
-      if (bytes.length === 0) return done(null, undefined);
       try {
-        // A leading byte-order mark (some Windows programs write one) is not part of the JSON text (RFC 8259 §8.1).
-        done(null, JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')));
-      } catch {
-        done(badRequest('The body is not valid JSON.', 'body'), undefined);
+        done(null, readJson(body as Buffer));
+      } catch (err) {
+        done(err as Error, undefined);
       }
     });
 
@@ -73,13 +94,16 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
 
     // Helmet's browser headers (CSP, framing…) mean nothing to an installed program and cost about as
     // much as signing; the hot POST routes skip them and keep only nosniff (set in the onSend hook).
-    api.post('/callhome', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: { 200: AnswerSchema, ...errors } } }, async (request, reply) => {
-      const parsed = parseCallhomeRequest(request.body);
-      const ip = external.of(request);
-      if (!(await admit(deps, ip, reply, parsed.ok ? parsed.request.licence : null))) return reply;
-      if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-      const { decision, licenceId, now } = await deps.service.callhome(parsed.request, ip);
-      return renderCallhome(decision, { nonce: parsed.request.nonce, now, licenceId, urls: deps.urls });
+    // /callhome reads its body as bytes: the exchange parses it, as it does for the fast lane.
+    await api.register(async (callhome) => {
+      callhome.removeAllContentTypeParsers();
+      callhome.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: CALLHOME_BODY_LIMIT }, (_req, body, done) => done(null, body));
+      callhome.post('/callhome', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: { 200: AnswerSchema, ...errors } } }, async (request, reply) => {
+        const answer = await exchange.answer(request.body as Buffer | undefined, external.of(request));
+        reply.code(answer.status).type(JSON_TYPE);
+        if (answer.retryAfter !== undefined) reply.header('retry-after', String(answer.retryAfter));
+        return reply.send(answer.body);
+      });
     });
 
     api.post('/licence-file', { bodyLimit: CALLHOME_BODY_LIMIT, helmet: false, schema: { response: errors } }, async (request, reply) => {
@@ -127,7 +151,7 @@ async function admit(deps: CallhomeDeps, ip: string, reply: FastifyReply, licenc
   const r = deps.limiter.take(limits, ip, licence === null ? null : normaliseLicenceKey(licence));
   if (r.ok) return true;
   reply.code(429).header('retry-after', String(r.retryAfterSeconds)).type(JSON_TYPE)
-    .send({ error: { code: 'RATE_LIMITED', message: `Too many calls; try again in ${r.retryAfterSeconds} seconds.` } });
+    .send(rateLimited(r.retryAfterSeconds));
   return false;
 }
 
@@ -171,3 +195,4 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
   if (value.trim() === '*') return true;
   return value.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
+
