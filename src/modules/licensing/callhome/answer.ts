@@ -69,19 +69,28 @@ export function licenceJson(v: LicenceView): LicenceJson {
   };
 }
 
-/** The `/callhome` answer. */
+/** The `/callhome` answer. One object literal, fields in the contract's order (no spreads: this runs on every call). */
 export function renderCallhome(decision: Decision, ctx: RenderContext): AnswerJson {
-  const head = answerHead(decision, ctx);
-  if (decision.code === 'NOT_FOUND') return { ...head, nextCheckSeconds: decision.nextCheckSeconds };
+  const ts = new Date(ctx.now).toISOString();
+  if (decision.code === 'NOT_FOUND') {
+    return { ts, nonce: ctx.nonce, valid: decision.valid, code: decision.code, detail: decision.detail, flags: [...decision.flags], nextCheckSeconds: decision.nextCheckSeconds };
+  }
   const found = decision as Extract<Decision, { update: UpdateOffer }>;
-  return {
-    ...head,
-    ...foundParts(found, ctx),
+  const answer: AnswerJson = {
+    ts,
+    nonce: ctx.nonce,
+    valid: found.valid,
+    code: found.code,
+    detail: found.detail,
+    flags: [...found.flags],
+    licence: licenceJson(found.licence),
+    machines: { active: found.machines.active, max: found.machines.max },
     update: updateJson(found.update, ctx),
     content: contentJson(found.content, ctx),
     nextCheckSeconds: found.nextCheckSeconds,
-    ...(found.offlineUntil !== null ? { offlineUntil: found.offlineUntil.toISOString() } : {}),
   };
+  if (found.offlineUntil !== null) answer.offlineUntil = found.offlineUntil.toISOString();
+  return answer;
 }
 
 /** A `/licence-file` refusal: the fields of a call-home answer except `update` and `offlineUntil`. */

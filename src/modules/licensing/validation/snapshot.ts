@@ -32,18 +32,19 @@ export const POLICY_DEFAULTS: Policy = Object.freeze({
  */
 export function withPolicyDefaults(stored: unknown, defaults: Policy = POLICY_DEFAULTS): Policy {
   const p = (typeof stored === 'object' && stored !== null ? stored : {}) as Record<string, unknown>;
-  const num = (key: keyof Policy, min: number): number => {
-    const v = p[key];
-    return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : (defaults[key] as number);
-  };
   return {
     enforcement: p.enforcement === 'deny' ? 'deny' : p.enforcement === 'flag' ? 'flag' : defaults.enforcement,
-    userOverage: num('userOverage', 0),
-    machineInactiveDays: num('machineInactiveDays', 0),
-    offlineGraceDays: num('offlineGraceDays', 0),
-    offlineFileDays: num('offlineFileDays', 0),
-    checkIntervalSeconds: num('checkIntervalSeconds', 1),
+    userOverage: atLeast(p.userOverage, 0, defaults.userOverage),
+    machineInactiveDays: atLeast(p.machineInactiveDays, 0, defaults.machineInactiveDays),
+    offlineGraceDays: atLeast(p.offlineGraceDays, 0, defaults.offlineGraceDays),
+    offlineFileDays: atLeast(p.offlineFileDays, 0, defaults.offlineFileDays),
+    checkIntervalSeconds: atLeast(p.checkIntervalSeconds, 1, defaults.checkIntervalSeconds),
   };
+}
+
+// A module-level function, not a closure per call: this runs several times on every call home.
+function atLeast(v: unknown, min: number, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : fallback;
 }
 
 /** Status set by the vendor. `expired` is never stored: it is derived from `expiresAt` and the clock. */
