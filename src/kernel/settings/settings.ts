@@ -21,6 +21,16 @@ export class Settings {
     return (value ?? fallback) as T;
   }
 
+  /**
+   * The cached value while it is fresh (`fallback` when the key is not set), or undefined when only a
+   * read would tell: lets a hot path answer without waiting when the cache has it.
+   */
+  peek<T>(key: string, fallback: T): T | undefined {
+    const hit = this.cache.get(key);
+    if (!hit || Date.now() - hit.at >= this.ttlMs) return undefined;
+    return (hit.value ?? fallback) as T;
+  }
+
   async set(key: string, value: unknown, by: string | null = null, trx: Db = this.db): Promise<void> {
     const json = JSON.stringify(value);
     const now = this.clock.now();

@@ -26,7 +26,7 @@ import { badRequest } from '../../kernel/http/errors.js';
 import { ShopLicenceIssuer } from './issuer.js';
 import { CustomerLicencesService } from './customer-licences.service.js';
 import { registerLicenceAccountPages } from './account.pages.js';
-import { callhomeSettingsFromEnv, currentCallhomeSettings, type CallhomeSettings } from './licensing.settings.js';
+import { callhomeSettingsFromEnv, currentCallhomeSettings, callhomeSettingsNow, type CallhomeSettings } from './licensing.settings.js';
 
 export { licensingPrivacy } from './privacy.js';
 export { migrations as licensingMigrations } from './migrations/index.js';
@@ -113,7 +113,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
         await limiter.close();
       });
       await registerCallhomeApi(app, {
-        k, service: callhome, signer, limiter, settings, catalog: catalogCache, urls,
+        k, service: callhome, signer, limiter, settings, settingsNow: () => callhomeSettingsNow(k.settings, defaults), catalog: catalogCache, urls,
         productId: (code) => catalog.productIdOrNull(code),
       }, lane ?? null);
       await registerDownloads(app, k, urls);

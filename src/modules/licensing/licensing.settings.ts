@@ -47,7 +47,34 @@ export function callhomeSettingsFromEnv(env: Record<string, string | undefined> 
  * value of the wrong type or out of range is ignored, so a bad edit cannot switch limits off.
  */
 export async function currentCallhomeSettings(settings: Settings, defaults: CallhomeSettings): Promise<CallhomeSettings> {
-  const stored = await settings.get<Partial<Record<keyof CallhomeSettings, unknown>>>(SETTINGS_KEY, {});
+  return mergeCallhomeSettings(await settings.get<StoredCallhomeSettings>(SETTINGS_KEY, {}), defaults);
+}
+
+/** The same from the settings cache alone: undefined when it would take a read. */
+export function callhomeSettingsNow(settings: Settings, defaults: CallhomeSettings): CallhomeSettings | undefined {
+  const stored = settings.peek<StoredCallhomeSettings>(SETTINGS_KEY, NOTHING_STORED);
+  if (stored === undefined) return undefined;
+  let byStored = mergedSettings.get(defaults);
+  if (!byStored) mergedSettings.set(defaults, (byStored = new WeakMap()));
+  return onceFor(byStored, stored, () => mergeCallhomeSettings(stored, defaults));
+}
+
+type StoredCallhomeSettings = Partial<Record<keyof CallhomeSettings, unknown>>;
+const NOTHING_STORED = Object.freeze({});
+
+// The settings cache hands out the same stored object until it re-reads the row: each one is merged
+// once (per set of defaults), not on every call. Callers only read what they get.
+const mergedSettings = new WeakMap<CallhomeSettings, WeakMap<object, CallhomeSettings>>();
+const mergedPolicies = new WeakMap<object, Policy>();
+
+function onceFor<T>(memo: WeakMap<object, T>, stored: unknown, merge: () => T): T {
+  if (typeof stored !== 'object' || stored === null) return merge();
+  let m = memo.get(stored);
+  if (m === undefined) memo.set(stored, (m = merge()));
+  return m;
+}
+
+function mergeCallhomeSettings(stored: StoredCallhomeSettings, defaults: CallhomeSettings): CallhomeSettings {
   const out: CallhomeSettings = { ...defaults };
   for (const key of Object.keys(ENV) as (keyof CallhomeSettings)[]) {
     const v = stored[key];
@@ -65,4 +92,10 @@ export const POLICY_DEFAULTS_KEY = 'licensing.policy_defaults';
 
 export async function currentPolicyDefaults(settings: Settings): Promise<Policy> {
   return withPolicyDefaults(await settings.get<unknown>(POLICY_DEFAULTS_KEY, {}));
+}
+
+/** The same from the settings cache alone: undefined when it would take a read. */
+export function policyDefaultsNow(settings: Settings): Policy | undefined {
+  const stored = settings.peek<unknown>(POLICY_DEFAULTS_KEY, NOTHING_STORED);
+  return stored === undefined ? undefined : onceFor(mergedPolicies, stored, () => withPolicyDefaults(stored));
 }

@@ -10,6 +10,9 @@ import { normaliseLicenceKey } from '../validation/keys.js';
 import { parseCallhomeRequest } from '../validation/parse-request.js';
 import { renderCallhome } from './answer.js';
 import type { CallhomeDeps } from './callhome.routes.js';
+import type { Decided } from './callhome.service.js';
+import type { Decision } from '../validation/evaluate.js';
+import type { CallhomeSettings } from '../licensing.settings.js';
 
 export interface Exchanged {
   status: number;
@@ -27,7 +30,8 @@ export interface Exchanged {
 export function readJson(bytes: Buffer | undefined): unknown {
   if (bytes === undefined || bytes.length === 0) return undefined;
   try {
-    return JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, ''));
+    const text = bytes.toString('utf8');
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     throw badRequest('The body is not valid JSON.', 'body');
   }
@@ -41,27 +45,55 @@ export function rateLimited(retryAfterSeconds: number) {
 export class CallhomeExchange {
   constructor(private readonly deps: CallhomeDeps, private readonly log: Logger) {}
 
-  async answer(bytes: Buffer | undefined, ip: string): Promise<Exchanged> {
+  /**
+   * The answer, without waiting when nothing needs a read or a durable write (the common refresh on
+   * SQLite with the settings and catalog cached); a promise otherwise. Never throws or rejects.
+   */
+  answer(bytes: Buffer | undefined, ip: string): Exchanged | Promise<Exchanged> {
     try {
-      return await this.decide(bytes, ip);
+      const parsed = parseCallhomeRequest(readJson(bytes));
+      const limits = this.deps.settingsNow();
+      if (limits === undefined) return this.later(parsed, ip, this.deps.settings());
+      const refused = this.admit(limits, parsed, ip);
+      if (refused) return refused;
+      if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
+      const decided = this.deps.service.callhomeNow(parsed.request, ip);
+      if (decided === undefined) return this.later(parsed, ip, null);
+      return answered(decided, parsed.request.nonce, this.deps);
     } catch (err) {
-      const { status, body, log } = classify(err as FastifyError);
-      if (log) this.log.error({ err }, 'unhandled call-home error');
-      return { status, body: JSON.stringify(body) };
+      return this.failed(err);
     }
   }
 
-  private async decide(bytes: Buffer | undefined, ip: string): Promise<Exchanged> {
-    const json = readJson(bytes);
-    const parsed = parseCallhomeRequest(json);
-    // The rate limits count malformed calls too (spec: they count /callhome calls).
-    const limits = await this.deps.settings();
-    const r = this.deps.limiter.take(limits, ip, parsed.ok ? normaliseLicenceKey(parsed.request.licence) : null);
-    if (!r.ok) {
-      return { status: 429, body: JSON.stringify(rateLimited(r.retryAfterSeconds)), retryAfter: r.retryAfterSeconds };
+  /** The rest of the exchange when it has to wait: for the settings (then admits), or for the decision. */
+  private async later(parsed: ParsedCallhome, ip: string, limits: Promise<CallhomeSettings> | null): Promise<Exchanged> {
+    try {
+      if (limits !== null) {
+        const refused = this.admit(await limits, parsed, ip);
+        if (refused) return refused;
+      }
+      if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
+      return answered(await this.deps.service.callhome(parsed.request, ip), parsed.request.nonce, this.deps);
+    } catch (err) {
+      return this.failed(err);
     }
-    if (!parsed.ok) throw badRequest(parsed.message, parsed.field);
-    const { decision, licenceId, now } = await this.deps.service.callhome(parsed.request, ip);
-    return { status: 200, body: JSON.stringify(renderCallhome(decision, { nonce: parsed.request.nonce, now, licenceId, urls: this.deps.urls })) };
   }
+
+  /** The rate limits (spec: they count /callhome calls, malformed ones too): a 429, or null to go on. */
+  private admit(limits: CallhomeSettings, parsed: ParsedCallhome, ip: string): Exchanged | null {
+    const r = this.deps.limiter.take(limits, ip, parsed.ok ? normaliseLicenceKey(parsed.request.licence) : null);
+    return r.ok ? null : { status: 429, body: JSON.stringify(rateLimited(r.retryAfterSeconds)), retryAfter: r.retryAfterSeconds };
+  }
+
+  private failed(err: unknown): Exchanged {
+    const { status, body, log } = classify(err as FastifyError);
+    if (log) this.log.error({ err }, 'unhandled call-home error');
+    return { status, body: JSON.stringify(body) };
+  }
+}
+
+type ParsedCallhome = ReturnType<typeof parseCallhomeRequest>;
+
+function answered(d: Decided<Decision>, nonce: string, deps: CallhomeDeps): Exchanged {
+  return { status: 200, body: JSON.stringify(renderCallhome(d.decision, { nonce, now: d.now, licenceId: d.licenceId, urls: deps.urls })) };
 }

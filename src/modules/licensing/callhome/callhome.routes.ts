@@ -2,6 +2,7 @@
 // body limit) whose every answer is signed, errors, 404s and 429s included (spec: "Signature").
 // The admin API shares the /api/v1 prefix but lives in another context; its answers are not signed.
 
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
 import type { Kernel } from '../../../kernel/context.js';
 import { badRequest, classify } from '../../../kernel/http/errors.js';
@@ -19,7 +20,7 @@ import type { SignerHolder } from './signer.js';
 import type { CallhomeSettings } from '../licensing.settings.js';
 import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
 import { ExternalIp } from './client-ip.js';
-import { CallhomeExchange, rateLimited, readJson } from './callhome.exchange.js';
+import { CallhomeExchange, rateLimited, readJson, type Exchanged } from './callhome.exchange.js';
 import type { FastLane } from '../../../kernel/http/fast-lane.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
@@ -30,6 +31,8 @@ export interface CallhomeDeps {
   signer: SignerHolder;
   limiter: CallhomeRateLimiter;
   settings: () => Promise<CallhomeSettings>;
+  /** The same from the settings cache, or undefined when that would take a read. */
+  settingsNow: () => CallhomeSettings | undefined;
   catalog: CatalogCache;
   productId: (code: string) => Promise<string | null>;
   urls: DownloadUrls;
@@ -43,21 +46,29 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
   if (lane) {
     // The plain calls of installed programs, in front of Fastify (kernel/http/fast-lane.ts): the same
     // exchange, signed and sent here.
-    lane.post('/api/v1/callhome', CALLHOME_BODY_LIMIT, (req, res, body) => {
-      void exchange.answer(body, external.of(req)).then((answer) => {
-        const headers: Record<string, string | number> = {
-          'content-type': JSON_TYPE,
-          'content-length': Buffer.byteLength(answer.body),
-          'keyward-signature': deps.signer.header(answer.body),
-          'x-content-type-options': 'nosniff',
-        };
-        if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
-        lane.send(res, answer.status, headers, answer.body);
-      }).catch((err: unknown) => {
+    const send = (res: ServerResponse, answer: Exchanged) => {
+      let signature: string;
+      try {
+        signature = deps.signer.header(answer.body);
+      } catch (err) {
         // Only signing can fail here (the exchange answers every failure itself): no unsigned answer.
         deps.k.log.error({ err }, 'call-home answer not sent');
         res.destroy();
-      });
+        return;
+      }
+      const headers: Record<string, string | number> = {
+        'content-type': JSON_TYPE,
+        'content-length': Buffer.byteLength(answer.body),
+        'keyward-signature': signature,
+        'x-content-type-options': 'nosniff',
+      };
+      if (answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+      lane.send(res, answer.status, headers, answer.body);
+    };
+    lane.post('/api/v1/callhome', CALLHOME_BODY_LIMIT, (req, res, body) => {
+      const answer = exchange.answer(body, external.of(req));
+      if (answer instanceof Promise) void answer.then((a) => send(res, a));
+      else send(res, answer);
     });
     app.addHook('preClose', async () => lane.close());
   }

@@ -4,17 +4,17 @@
 // take the last seat) and is committed before the answer goes out; a plain refresh is batched.
 
 import type { Kernel } from '../../../kernel/context.js';
-import { evaluate, evaluateLicenceFile, type Decision, type LicenceFileDecision, type LicenceFileFoundDecision } from '../validation/evaluate.js';
+import { evaluate, evaluateLicenceFile, type MachineWrite, type Decision, type LicenceFileDecision, type LicenceFileFoundDecision } from '../validation/evaluate.js';
 import { hashLicenceKey } from '../validation/keys.js';
 import type { CallhomeRequest, LicenceFileRequest } from '../validation/parse-request.js';
 import type { Snapshot } from '../validation/snapshot.js';
-import { loadSnapshot, lockLicence, type LoadedSnapshot, type RecordedUsage } from '../validation/snapshot.repository.js';
+import { loadSnapshot, loadSnapshotNow, lockLicence, type LoadedSnapshot, type RecordedUsage } from '../validation/snapshot.repository.js';
 import { needsDurableWrite, writeMachine, type CallUsage } from '../machines.repository.js';
 import type { Bookkeeper } from './bookkeeping.js';
 import type { CatalogCache, ProductCatalog } from './catalog.js';
 import { licenceJson } from './answer.js';
 import type { SignerHolder } from './signer.js';
-import { currentPolicyDefaults } from '../licensing.settings.js';
+import { currentPolicyDefaults, policyDefaultsNow } from '../licensing.settings.js';
 import type { Policy } from '../validation/snapshot.js';
 
 /**
@@ -70,8 +70,36 @@ export class CallhomeService {
       (s) => evaluate(s, req, new Date(now)),
       { version: req.version, usersInUse: req.usersInUse, ip },
     );
-    this.bookkeeper.countCall(result.licenceId ?? '', result.licenceId === null ? '' : req.version, result.licenceId === null ? null : req.usersInUse, now);
-    if (result.licenceId !== null) this.bookkeeper.seeNetwork(result.licenceId, ip, now);
+    return this.counted(result, req, ip);
+  }
+
+  /**
+   * The same decision without waiting, for the common call that changes no seat and no status: on
+   * SQLite, with the settings and the product's catalog cached. Undefined when it needs a read or a
+   * durable write; nothing is recorded then, and callhome() does the whole call.
+   */
+  callhomeNow(req: CallhomeRequest, ip: string): Decided<Decision> | undefined {
+    const sqlite = this.k.dbh.sqlite;
+    const defaults = sqlite ? policyDefaultsNow(this.k.settings) : undefined;
+    if (!sqlite || !defaults) return undefined;
+    const now = this.k.clock.now();
+    const at = new Date(now);
+    const loaded = loadSnapshotNow(this.k.db, sqlite, this.keyHash(req.licence), req.computerId, at, (id) => this.catalog.peek(id), defaults);
+    if (!loaded) return undefined;
+    const decision = evaluate(loaded.snapshot, req, at);
+    const usage = { version: req.version, usersInUse: req.usersInUse, ip };
+    if (loaded.licenceId !== null && decision.machine.kind !== 'none') {
+      if (needsDurableWrite(loaded.snapshot.machine, decision.machine, at, loaded.policy)) return undefined;
+      this.refresh(loaded, req.computerId, decision.machine, usage, now);
+    }
+    return this.counted({ decision, licenceId: loaded.licenceId, now }, req, ip);
+  }
+
+  /** The call counters and the network, for the dashboards and the abuse signals. */
+  private counted(result: Decided<Decision>, req: CallhomeRequest, ip: string): Decided<Decision> {
+    const { licenceId, now } = result;
+    this.bookkeeper.countCall(licenceId ?? '', licenceId === null ? '' : req.version, licenceId === null ? null : req.usersInUse, now);
+    if (licenceId !== null) this.bookkeeper.seeNetwork(licenceId, ip, now);
     return result;
   }
 
@@ -117,16 +145,20 @@ export class CallhomeService {
     const m = decision.machine;
     if (loaded.licenceId === null || m.kind === 'none') return { decision, licenceId: loaded.licenceId, now };
     if (!needsDurableWrite(loaded.snapshot.machine, m, at, loaded.policy)) {
-      const records = m.recordsUsage && usage.version !== undefined;
-      if (!isRedundantTouch(loaded.recorded, now, usage, records)) {
-        this.bookkeeper.touchMachine({
-          licenceId: loaded.licenceId, computerId, at: now, ip: usage.ip,
-          ...(records ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
-        });
-      }
+      this.refresh(loaded, computerId, m, usage, now);
       return { decision, licenceId: loaded.licenceId, now };
     }
     return this.durably(loaded, keyHash, computerId, at, decide, usage, defaults);
+  }
+
+  /** A call that changes no seat and no status: last seen (and usage) through the bookkeeping batch. */
+  private refresh(loaded: LoadedSnapshot, computerId: string, m: MachineWrite, usage: CallUsage, now: number): void {
+    const records = m.recordsUsage && usage.version !== undefined;
+    if (isRedundantTouch(loaded.recorded, now, usage, records)) return;
+    this.bookkeeper.touchMachine({
+      licenceId: loaded.licenceId!, computerId, at: now, ip: usage.ip,
+      ...(records ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
+    });
   }
 
   /** Re-reads and re-decides while holding the licence, writes, and commits before returning. */

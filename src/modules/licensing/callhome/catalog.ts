@@ -19,7 +19,7 @@ export function fileRef(kind: 'r' | 'c', id: string, name: string, sha256: strin
 }
 
 export class CatalogCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<ProductCatalog> }>();
+  private readonly entries = new Map<string, { at: number; value: Promise<ProductCatalog>; loaded?: ProductCatalog }>();
 
   constructor(
     private readonly db: Db,
@@ -32,10 +32,19 @@ export class CatalogCache {
     const hit = this.entries.get(productId);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
     const value = this.load(productId);
-    this.entries.set(productId, { at: now, value });
-    // A failed load must not be served from the cache until the TTL passes.
-    value.catch(() => this.entries.delete(productId));
+    const entry: { at: number; value: Promise<ProductCatalog>; loaded?: ProductCatalog } = { at: now, value };
+    this.entries.set(productId, entry);
+    value.then((loaded) => { entry.loaded = loaded; }, () => {
+      // A failed load must not be served from the cache until the TTL passes.
+      if (this.entries.get(productId) === entry) this.entries.delete(productId);
+    });
     return value;
+  }
+
+  /** The cached catalog when it is loaded and fresh, else undefined (get() would wait for a read). */
+  peek(productId: string): ProductCatalog | undefined {
+    const hit = this.entries.get(productId);
+    return hit && Date.now() - hit.at < this.ttlMs ? hit.loaded : undefined;
   }
 
   invalidate(productId?: string): void {

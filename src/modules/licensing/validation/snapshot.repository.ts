@@ -50,8 +50,7 @@ export async function loadSnapshot(
   const cid = computerId ?? '';
   const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff: seatCutoff(now, defaults).getTime() }, sqlite);
   const row = rows[0];
-  if (!row) return { licenceId: null, productId: null, policy: withPolicyDefaults(null, defaults), snapshot: EMPTY, recorded: null };
-
+  if (!row) return notFound(defaults);
   const policy = withPolicyDefaults(parsePolicy(row.policy), defaults);
   const [others, cat] = await Promise.all([
     policy.machineInactiveDays === defaults.machineInactiveDays
@@ -59,6 +58,40 @@ export async function loadSnapshot(
       : countOtherSeats(db, row.id, cid, seatCutoff(now, policy).getTime()),
     catalog(row.product_id),
   ]);
+  return assemble(rows, policy, others, cat);
+}
+
+/**
+ * The same snapshot without waiting, when it can be had so: on SQLite (the prepared statement runs
+ * synchronously), with the product's catalog cached and the licence on the default seat window.
+ * Undefined otherwise; loadSnapshot then reads it. Outside transactions only.
+ */
+export function loadSnapshotNow(
+  db: Db,
+  sqlite: SQLite.Database,
+  keyHash: string,
+  computerId: string,
+  now: Date,
+  catalog: (productId: string) => ProductCatalog | undefined,
+  defaults: Policy,
+): LoadedSnapshot | undefined {
+  const rows = SNAPSHOT.runNow(db, sqlite, { keyHash, computerId, cutoff: seatCutoff(now, defaults).getTime() });
+  if (rows === undefined) return undefined;
+  const row = rows[0];
+  if (!row) return notFound(defaults);
+  const policy = withPolicyDefaults(parsePolicy(row.policy), defaults);
+  if (policy.machineInactiveDays !== defaults.machineInactiveDays) return undefined;
+  const cat = catalog(row.product_id);
+  if (cat === undefined) return undefined;
+  return assemble(rows, policy, Number(row.others), cat);
+}
+
+function notFound(defaults: Policy): LoadedSnapshot {
+  return { licenceId: null, productId: null, policy: withPolicyDefaults(null, defaults), snapshot: EMPTY, recorded: null };
+}
+
+function assemble(rows: SnapshotRow[], policy: Policy, others: number, cat: ProductCatalog): LoadedSnapshot {
+  const row = rows[0]!;
   const licence: LicenceSnapshot = {
     product: row.product,
     status: row.status,
@@ -112,22 +145,42 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
 
   async run(db: Db, params: P, sqlite?: SQLite.Database): Promise<R[]> {
     const c = this.compile(db);
-    const values = c.slots.map((slot) => ('key' in slot ? params[slot.key] : slot.value));
     if (sqlite && !db.isTransaction) {
+      // Undefined when the connection is busy (a streamed query mid-iteration): take the queue like everyone else.
+      const rows = this.runNow(db, sqlite, params);
+      if (rows !== undefined) return rows;
+    }
+    const values = c.slots.map((slot) => ('key' in slot ? params[slot.key] : slot.value));
+    const result = await db.executeQuery<R>({ ...c.query, parameters: values } as CompiledQuery<R>);
+    return result.rows;
+  }
+
+  /** The rows now, on the cached statement; undefined when the connection is busy (run() waits its turn). */
+  runNow(db: Db, sqlite: SQLite.Database, params: P): R[] | undefined {
+    // The last connection's statement, without the two map look-ups: a process has one.
+    let last = this.last;
+    if (last === null || last.sqlite !== sqlite || last.adapter !== db.getExecutor().adapter) {
+      const c = this.compile(db);
       let stmt = this.statements.get(sqlite);
       if (!stmt) {
         stmt = sqlite.prepare(c.query.sql);
         this.statements.set(sqlite, stmt);
       }
-      try {
-        return stmt.all(values) as R[];
-      } catch {
-        // The connection is busy (a streamed query mid-iteration): take the queue like everyone else.
-      }
+      last = this.last = { sqlite, adapter: db.getExecutor().adapter, stmt, slots: c.slots };
     }
-    const result = await db.executeQuery<R>({ ...c.query, parameters: values } as CompiledQuery<R>);
-    return result.rows;
+    const values: unknown[] = new Array(last.slots.length);
+    for (let i = 0; i < values.length; i++) {
+      const slot = last.slots[i]!;
+      values[i] = 'key' in slot ? params[slot.key] : slot.value;
+    }
+    try {
+      return last.stmt.all(values) as R[];
+    } catch {
+      return undefined;
+    }
   }
+
+  private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[] } | null = null;
 
   private compile(db: Db): { query: CompiledQuery; slots: Slot<P>[] } {
     const adapter = db.getExecutor().adapter;
