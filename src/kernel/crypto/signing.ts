@@ -43,8 +43,6 @@ class SodiumSigner implements Signer {
 
   sign(body: Buffer | string): string {
     const commitment = this.pool?.take() ?? null;
-    (globalThis as any).__dbg ??= { hit: 0, miss: 0 };
-    (globalThis as any).__dbg[commitment ? 'hit' : 'miss']++;
     if (commitment) {
       signWithCommitment(this.signature, body, this.publicKey, this.scalar, commitment);
     } else {

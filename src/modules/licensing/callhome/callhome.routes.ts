@@ -9,7 +9,7 @@ import { badRequest, classify } from '../../../kernel/http/errors.js';
 import { listPublicKeys } from '../../../kernel/crypto/signing.js';
 import { sha256Hex } from '../../../kernel/crypto/tokens.js';
 import { normaliseLicenceKey } from '../validation/keys.js';
-import { parseCallhomeRequest, parseLicenceFileRequest } from '../validation/parse-request.js';
+import { parseLicenceFileRequest } from '../validation/parse-request.js';
 import { newestRelease } from '../validation/offers.js';
 import { renderLicenceFileRefusal } from './answer.js';
 import type { CallhomeService } from './callhome.service.js';
