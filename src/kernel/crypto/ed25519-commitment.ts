@@ -27,7 +27,7 @@ export function secretScalar(secretKey64: Buffer): Buffer {
 }
 
 // Scratch space, reused: signing is synchronous and single-threaded per isolate.
-const hashInput = { buf: Buffer.alloc(64 + 16 * 1024) };
+let hashInput = Buffer.alloc(64 + 16 * 1024);
 const digest = Buffer.alloc(64);
 const k = Buffer.alloc(32);
 const kLimbs = new Float64Array(16);
@@ -46,8 +46,8 @@ export function signWithCommitment(signature: Buffer, message: Buffer | string, 
   // k = H(R ‖ A ‖ M) mod L, hashed in one call over a reused buffer (a string is encoded straight into it).
   const length = typeof message === 'string' ? Buffer.byteLength(message) : message.length;
   const need = 64 + length;
-  if (hashInput.buf.length < need) hashInput.buf = Buffer.alloc(need);
-  const input = hashInput.buf;
+  if (hashInput.length < need) hashInput = Buffer.alloc(need);
+  const input = hashInput;
   R.copy(input, 0);
   publicKey.copy(input, 32);
   if (typeof message === 'string') input.write(message, 64, 'utf8');

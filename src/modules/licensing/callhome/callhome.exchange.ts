@@ -37,6 +37,15 @@ export function readJson(bytes: Buffer | undefined): unknown {
   }
 }
 
+/**
+ * Counts a /callhome or /licence-file call against the rate limits (malformed ones too; `licence` as
+ * sent, null when the body had none): the seconds to wait when it is refused, else null.
+ */
+export function refusedFor(deps: Pick<CallhomeDeps, 'limiter'>, limits: CallhomeSettings, ip: string, licence: string | null): number | null {
+  const r = deps.limiter.take(limits, ip, licence === null ? null : normaliseLicenceKey(licence));
+  return r.ok ? null : r.retryAfterSeconds;
+}
+
 /** The body of a 429 from /callhome or /licence-file. */
 export function rateLimited(retryAfterSeconds: number) {
   return { error: { code: 'RATE_LIMITED', message: `Too many calls; try again in ${retryAfterSeconds} seconds.` } };
@@ -81,8 +90,8 @@ export class CallhomeExchange {
 
   /** The rate limits (spec: they count /callhome calls, malformed ones too): a 429, or null to go on. */
   private admit(limits: CallhomeSettings, parsed: ParsedCallhome, ip: string): Exchanged | null {
-    const r = this.deps.limiter.take(limits, ip, parsed.ok ? normaliseLicenceKey(parsed.request.licence) : null);
-    return r.ok ? null : { status: 429, body: JSON.stringify(rateLimited(r.retryAfterSeconds)), retryAfter: r.retryAfterSeconds };
+    const wait = refusedFor(this.deps, limits, ip, parsed.ok ? parsed.request.licence : null);
+    return wait === null ? null : { status: 429, body: JSON.stringify(rateLimited(wait)), retryAfter: wait };
   }
 
   private failed(err: unknown): Exchanged {

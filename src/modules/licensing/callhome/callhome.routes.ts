@@ -8,7 +8,6 @@ import type { Kernel } from '../../../kernel/context.js';
 import { badRequest, classify } from '../../../kernel/http/errors.js';
 import { listPublicKeys } from '../../../kernel/crypto/signing.js';
 import { sha256Hex } from '../../../kernel/crypto/tokens.js';
-import { normaliseLicenceKey } from '../validation/keys.js';
 import { parseLicenceFileRequest } from '../validation/parse-request.js';
 import { newestRelease } from '../validation/offers.js';
 import { renderLicenceFileRefusal } from './answer.js';
@@ -20,7 +19,7 @@ import type { SignerHolder } from './signer.js';
 import type { CallhomeSettings } from '../licensing.settings.js';
 import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
 import { ExternalIp } from './client-ip.js';
-import { CallhomeExchange, rateLimited, readJson, type Exchanged } from './callhome.exchange.js';
+import { CallhomeExchange, rateLimited, readJson, refusedFor, type Exchanged } from './callhome.exchange.js';
 import type { FastLane } from '../../../kernel/http/fast-lane.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
@@ -158,11 +157,9 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
  * 429 itself and returns false when the call is refused.
  */
 async function admit(deps: CallhomeDeps, ip: string, reply: FastifyReply, licence: string | null): Promise<boolean> {
-  const limits = await deps.settings();
-  const r = deps.limiter.take(limits, ip, licence === null ? null : normaliseLicenceKey(licence));
-  if (r.ok) return true;
-  reply.code(429).header('retry-after', String(r.retryAfterSeconds)).type(JSON_TYPE)
-    .send(rateLimited(r.retryAfterSeconds));
+  const wait = refusedFor(deps, await deps.settings(), ip, licence);
+  if (wait === null) return true;
+  reply.code(429).header('retry-after', String(wait)).type(JSON_TYPE).send(rateLimited(wait));
   return false;
 }
 

@@ -133,6 +133,16 @@ function assemble(rows: SnapshotRow[], policy: Policy, others: number, cat: Prod
  */
 type Slot<P> = { key: keyof P } | { value: unknown };
 
+/** The statement's parameter values in order (a loop: this runs on every call home). */
+function valuesOf<P>(slots: Slot<P>[], params: P): unknown[] {
+  const values: unknown[] = new Array(slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    values[i] = 'key' in slot ? params[slot.key] : slot.value;
+  }
+  return values;
+}
+
 class PreparedQuery<P extends Record<string, unknown>, R> {
   // Keyed by the dialect's adapter, which a transaction shares with the pool it came from.
   private readonly compiled = new WeakMap<object, { query: CompiledQuery; slots: Slot<P>[] }>();
@@ -144,14 +154,13 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
   ) {}
 
   async run(db: Db, params: P, sqlite?: SQLite.Database): Promise<R[]> {
-    const c = this.compile(db);
     if (sqlite && !db.isTransaction) {
       // Undefined when the connection is busy (a streamed query mid-iteration): take the queue like everyone else.
       const rows = this.runNow(db, sqlite, params);
       if (rows !== undefined) return rows;
     }
-    const values = c.slots.map((slot) => ('key' in slot ? params[slot.key] : slot.value));
-    const result = await db.executeQuery<R>({ ...c.query, parameters: values } as CompiledQuery<R>);
+    const c = this.compile(db);
+    const result = await db.executeQuery<R>({ ...c.query, parameters: valuesOf(c.slots, params) } as CompiledQuery<R>);
     return result.rows;
   }
 
@@ -168,13 +177,8 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
       }
       last = this.last = { sqlite, adapter: db.getExecutor().adapter, stmt, slots: c.slots };
     }
-    const values: unknown[] = new Array(last.slots.length);
-    for (let i = 0; i < values.length; i++) {
-      const slot = last.slots[i]!;
-      values[i] = 'key' in slot ? params[slot.key] : slot.value;
-    }
     try {
-      return last.stmt.all(values) as R[];
+      return last.stmt.all(valuesOf(last.slots, params)) as R[];
     } catch {
       return undefined;
     }
