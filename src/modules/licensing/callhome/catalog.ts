@@ -18,8 +18,15 @@ export function fileRef(kind: 'r' | 'c', id: string, name: string, sha256: strin
   return { ref: `${kind}/${id}/${encodeURIComponent(name)}`, sha256, size: Number(size) };
 }
 
+interface CatalogEntry {
+  at: number;
+  value: Promise<ProductCatalog>;
+  /** Set once `value` has resolved (peek() answers from it). */
+  loaded?: ProductCatalog;
+}
+
 export class CatalogCache {
-  private readonly entries = new Map<string, { at: number; value: Promise<ProductCatalog>; loaded?: ProductCatalog }>();
+  private readonly entries = new Map<string, CatalogEntry>();
 
   constructor(
     private readonly db: Db,
@@ -32,7 +39,7 @@ export class CatalogCache {
     const hit = this.entries.get(productId);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
     const value = this.load(productId);
-    const entry: { at: number; value: Promise<ProductCatalog>; loaded?: ProductCatalog } = { at: now, value };
+    const entry: CatalogEntry = { at: now, value };
     this.entries.set(productId, entry);
     value.then((loaded) => { entry.loaded = loaded; }, () => {
       // A failed load must not be served from the cache until the TTL passes.
