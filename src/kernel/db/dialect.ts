@@ -1,4 +1,4 @@
-import type { SelectQueryBuilder } from 'kysely';
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 
 /**
  * Every difference between SQLite and PostgreSQL that application code may care about lives here, as
@@ -34,4 +34,14 @@ export function lockForUpdate<DB, TB extends keyof DB, O>(
   flags: DialectFlags,
 ): SelectQueryBuilder<DB, TB, O> {
   return flags.supportsSkipLocked ? qb.forUpdate() : qb;
+}
+
+/**
+ * One parameter of a row in a `VALUES` list. PostgreSQL needs the cast to give the VALUES column a
+ * type. SQLite must not get it: behind a cast, its planner no longer matches the column against an
+ * index and scans the joined table instead (an UPDATE … FROM (VALUES …) of 500 rows over 200,000
+ * machines took 75 ms with the casts and 4 ms without).
+ */
+export function valuesParam(flags: DialectFlags, value: unknown, type: 'text' | 'bigint' | 'integer'): RawBuilder<unknown> {
+  return flags.kind === 'postgres' ? sql`cast(${value} as ${sql.raw(type)})` : sql`${value}`;
 }

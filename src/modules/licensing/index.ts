@@ -81,7 +81,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const defaults = callhomeSettingsFromEnv();
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
-  const bookkeeper = new Bookkeeper(k.db, k.dbh.writeBehind, k.log);
+  const bookkeeper = new Bookkeeper(k.db, k.flags, k.dbh.writeBehind, k.log);
   // The costly half of each signature is made ahead on a thread of its own (kernel/crypto/commitments.ts).
   const signer = new SignerHolder(k, undefined, new CommitmentPool());
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);

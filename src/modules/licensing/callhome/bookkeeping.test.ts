@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../../kernel/testing/app.js';
 import { DAY_MS } from '../../../kernel/clock.js';
+import type { CompiledQuery } from 'kysely';
 import { Bookkeeper } from './bookkeeping.js';
 import { createLicence, harness, seedProduct, type Harness } from '../testing.js';
 
@@ -36,7 +37,7 @@ describe('call-home bookkeeping', () => {
     const a = await createLicence(h);
     const b = await createLicence(h);
     let now = Date.parse('2026-11-25T10:00:00.000Z');
-    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
     const day = Math.floor(now / DAY_MS) * DAY_MS;
 
@@ -75,7 +76,7 @@ describe('call-home bookkeeping', () => {
       licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
       last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
     }).execute();
-    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     now += 10 * MINUTE;
     bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.2', version: '8.6.0', usersInUse: 7 });
     bk.countCall(c.licenceId, '8.6.0', 7, now);
@@ -90,7 +91,7 @@ describe('call-home bookkeeping', () => {
 
   test('a burst of rows falling due together is written a statement at a time, and a backlog does not grow', async () => {
     let now = Date.parse('2026-11-25T12:00:00.000Z');
-    const bk = new Bookkeeper(t.k.db, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
     const rows = async () => Number((await t.k.db.selectFrom('callhome_daily').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('licence_id', 'like', 'burst-%').executeTakeFirstOrThrow()).n);
@@ -109,5 +110,25 @@ describe('call-home bookkeeping', () => {
     for (let i = 1_900; i < 1_950; i++) bk.countCall(`burst-${i}`, '8.5.0', null, now);
     await bk.flush(); // due or not
     assert.equal(await rows(), 1_950);
+  });
+
+  test('on SQLite every batch statement finds its rows through an index, never by scanning a table', async (ctx) => {
+    if (t.k.flags.kind !== 'sqlite') return ctx.skip("query plans are SQLite's here; PostgreSQL plans by its statistics");
+    const c = await createLicence(h);
+    const now = Date.parse('2026-11-25T13:00:00.000Z');
+    const handed: CompiledQuery[] = [];
+    const recorder = { run: async (queries: readonly CompiledQuery[]) => { handed.push(...queries); }, close: async () => {} };
+    const bk = new Bookkeeper(t.k.db, t.k.flags, recorder, t.k.log, 100, MINUTE, () => now);
+    // A full statement's worth: the planner's choice depends on the number of VALUES rows.
+    for (let i = 0; i < 500; i++) bk.touchMachine({ licenceId: c.licenceId, computerId: i.toString(16).padStart(64, '0'), at: now, ip: '203.0.113.9', ...(i % 2 ? { version: '8.6.0', usersInUse: i } : {}) });
+    bk.countCall(c.licenceId, '8.6.0', 2, now);
+    bk.seeNetwork(c.licenceId, '203.0.113.9', now);
+    await bk.flush();
+    assert.equal(handed.length, 3, 'touches, counters and networks');
+    for (const q of handed) {
+      const rows = t.k.dbh.sqlite!.prepare(`explain query plan ${q.sql}`).all(q.parameters as unknown[]) as { detail: string }[];
+      const scans = rows.map((r) => r.detail).filter((d) => /^SCAN (machines|callhome_daily|licence_networks)\b/.test(d));
+      assert.deepEqual(scans, [], `${q.sql.slice(0, 60)}…: ${rows.map((r) => r.detail).join(' | ')}`);
+    }
   });
 });

@@ -7,6 +7,7 @@
 
 import { sql, type CompiledQuery } from 'kysely';
 import type { Db } from '../../../kernel/db/database.js';
+import { valuesParam, type DialectFlags } from '../../../kernel/db/dialect.js';
 import type { WriteBehind } from '../../../kernel/db/write-behind.js';
 import type { Logger } from '../../../kernel/jobs/queue.js';
 import { ipNetwork } from './networks.js';
@@ -54,6 +55,7 @@ export class Bookkeeper {
   constructor(
     /** Builds the statements (never runs them). */
     private readonly db: Db,
+    private readonly flags: DialectFlags,
     private readonly writer: WriteBehind,
     private readonly log: Logger,
     private readonly intervalMs = 100,
@@ -145,7 +147,7 @@ export class Bookkeeper {
     try {
       // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
       await this.writer.run([
-        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.db, part)),
+        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.db, this.flags, part)),
         ...chunks(daily, CHUNK).map((part) => dailyQuery(this.db, part)),
         ...chunks(networks, CHUNK).map((part) => networksQuery(this.db, part)),
       ]);
@@ -182,13 +184,14 @@ function chunks<T>(rows: T[], size: number): T[][] {
 }
 
 /**
- * UPDATE … FROM (VALUES …): both dialects name VALUES columns column1…columnN, and the casts give
- * PostgreSQL the parameter types. Only existing rows are touched (a touch never creates a machine),
- * last-seen never moves backwards past a write made on the request path since, and usage is kept
- * when the touch carries none.
+ * UPDATE … FROM (VALUES …): both dialects name VALUES columns column1…columnN, and each row is found
+ * by the machines primary key (valuesParam: casts on PostgreSQL only, or SQLite scans the table).
+ * Only existing rows are touched (a touch never creates a machine), last-seen never moves backwards
+ * past a write made on the request path since, and usage is kept when the touch carries none.
  */
-function touchesQuery(db: Db, rows: MachineTouch[]): CompiledQuery {
-  const values = sql.join(rows.map((m) => sql`(cast(${m.licenceId} as text), cast(${m.computerId} as text), cast(${m.at} as bigint), cast(${m.ip} as text), cast(${m.version ?? null} as text), cast(${m.usersInUse ?? null} as integer))`));
+function touchesQuery(db: Db, flags: DialectFlags, rows: MachineTouch[]): CompiledQuery {
+  const v = (value: unknown, type: 'text' | 'bigint' | 'integer') => valuesParam(flags, value, type);
+  const values = sql.join(rows.map((m) => sql`(${v(m.licenceId, 'text')}, ${v(m.computerId, 'text')}, ${v(m.at, 'bigint')}, ${v(m.ip, 'text')}, ${v(m.version ?? null, 'text')}, ${v(m.usersInUse ?? null, 'integer')})`));
   return sql`update machines set
       last_seen = v.column3,
       last_ip = v.column4,
