@@ -4,6 +4,7 @@
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const sodium = require(workerData.sodium);
+require('../background-thread.cjs').yieldToRequests();
 
 const BYTES = 64; // r then R
 

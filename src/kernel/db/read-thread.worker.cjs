@@ -4,6 +4,7 @@
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
+require('../background-thread.cjs').yieldToRequests();
 
 const db = new SQLite(workerData.file, { readonly: true, fileMustExist: true });
 db.pragma('busy_timeout = 5000');
