@@ -78,6 +78,18 @@ describe('licence keys', () => {
     }), RUNS);
   });
 
+  it('a key shaped like an issued one normalises as the contract says, whatever its symbols', () => {
+    // The rule written out plainly (spec: upper-case, drop whitespace and hyphens, O→0, I and L→1),
+    // against strings of the issued shape built from symbols, look-alikes, lower case and a few others.
+    const reference = (s: string) => s.toUpperCase().replace(/[\s\p{White_Space}\u002D\u00AD\u2010\u2011]/gu, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+    const symbol = fc.constantFrom(...'0123456789ABCDEFGHJKMNPQRSTVWXYZ', ...'OILUoilabz', '\u00E9', ' ', '_');
+    const group = fc.array(symbol, { minLength: 5, maxLength: 5 }).map((a) => a.join(''));
+    const shaped = fc.tuple(group, group, group, group, group, fc.constantFrom('-', '-', '-', ' ', '\u2010')).map(([a, b, c, d, e, sep]) => [a, b, c, d, e].join(sep));
+    fc.assert(fc.property(shaped, (s) => assert.equal(normaliseLicenceKey(s), reference(s))), { numRuns: 2_000 });
+    const issued = generateLicenceKey();
+    assert.equal(normaliseLicenceKey(issued), reference(issued));
+  });
+
   it('a key typed with any casing, spacing, hyphens and O/I/L look-alikes hashes like the key', () => {
     const typo = fc.record({
       lower: fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }),
