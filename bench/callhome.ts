@@ -19,6 +19,7 @@ import { migrateToLatest } from '../src/kernel/db/migrate.js';
 import { ensureSigningKey, listPublicKeys, verifyEd25519 } from '../src/kernel/crypto/signing.js';
 import { allMigrations } from '../src/migrations.js';
 import { freePort } from './lib/free-port.js';
+import { treeCpuMs } from './lib/process-cpu.js';
 import { seedInstalledBase } from './lib/seed.js';
 import type { LoadResult } from './lib/loadgen.js';
 
@@ -56,6 +57,14 @@ function load(opts: { mode: 'closed' | 'open'; port: number; seconds: number; ra
     child.stdout.on('data', (d) => { out += d; });
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`))));
   });
+}
+
+/** A load phase, with the server's CPU time per answered request (µs, all its processes and threads). */
+async function measured(server: ChildProcess, phase: () => Promise<LoadResult>): Promise<LoadResult & { cpuUsPerRequest: number | null }> {
+  const before = treeCpuMs(server.pid!);
+  const r = await phase();
+  const after = treeCpuMs(server.pid!);
+  return { ...r, cpuUsPerRequest: before === null || after === null || r.requests === 0 ? null : ((after - before) * 1000) / r.requests };
 }
 
 async function stop(child: ChildProcess) {
@@ -99,7 +108,7 @@ try {
   }
   console.log(`Warming up Keyward (${N.processes} process${N.processes > 1 ? 'es' : ''}) …`);
   await load({ mode: 'closed', port: kw.port, seconds: 3, bodiesFile, path: '/api/v1/callhome' });
-  const kwMax = await load({ mode: 'closed', port: kw.port, seconds: N.seconds, bodiesFile, path: '/api/v1/callhome' });
+  const kwMax = await measured(kw.child, () => load({ mode: 'closed', port: kw.port, seconds: N.seconds, bodiesFile, path: '/api/v1/callhome' }));
   const rate = Math.floor(kwMax.rps / 2);
   const kwOpen = await load({ mode: 'open', port: kw.port, seconds: N.seconds, rate, bodiesFile, path: '/api/v1/callhome', connections: 200 });
   await stop(kw.child);
@@ -107,18 +116,23 @@ try {
   // Baseline: bare Node http, same process count, same bodies.
   const bare = await startServer('bare', env);
   await load({ mode: 'closed', port: bare.port, seconds: 2, bodiesFile, path: '/api/v1/callhome' });
-  const bareMax = await load({ mode: 'closed', port: bare.port, seconds: N.seconds, bodiesFile, path: '/api/v1/callhome' });
+  const bareMax = await measured(bare.child, () => load({ mode: 'closed', port: bare.port, seconds: N.seconds, bodiesFile, path: '/api/v1/callhome' }));
   const bareOpen = await load({ mode: 'open', port: bare.port, seconds: N.seconds, rate, bodiesFile, path: '/api/v1/callhome', connections: 200 });
   await stop(bare.child);
 
   const ok = (r: LoadResult) => `${r.statuses['200'] ?? 0}/${r.requests}`;
   const f = (n: number) => n.toFixed(2);
   console.log(`\nCall-home benchmark: ${N.licences} licences, ${N.machines} machines, ${N.processes} process(es), ${N.connections} connections, ${N.seconds} s per phase, ${os.cpus().length} cores\n`);
-  console.log('| case | max req/s | 200s | p50 ms @ half rate | p99 ms @ half rate |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  console.log(`| bare Node http, fixed JSON | ${bareMax.rps.toFixed(0)} | ${ok(bareMax)} | ${f(bareOpen.latencyMs.p50)} | ${f(bareOpen.latencyMs.p99)} |`);
-  console.log(`| Keyward signed call-home | ${kwMax.rps.toFixed(0)} | ${ok(kwMax)} | ${f(kwOpen.latencyMs.p50)} | ${f(kwOpen.latencyMs.p99)} |`);
+  const cpu = (r: { cpuUsPerRequest: number | null }) => (r.cpuUsPerRequest === null ? 'n/a' : r.cpuUsPerRequest.toFixed(1));
+  console.log('| case | max req/s | 200s | server CPU µs/request | p50 ms @ half rate | p99 ms @ half rate |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`| bare Node http, fixed JSON | ${bareMax.rps.toFixed(0)} | ${ok(bareMax)} | ${cpu(bareMax)} | ${f(bareOpen.latencyMs.p50)} | ${f(bareOpen.latencyMs.p99)} |`);
+  console.log(`| Keyward signed call-home | ${kwMax.rps.toFixed(0)} | ${ok(kwMax)} | ${cpu(kwMax)} | ${f(kwOpen.latencyMs.p50)} | ${f(kwOpen.latencyMs.p99)} |`);
   console.log(`\nratio: call-home / bare = ${(kwMax.rps / bareMax.rps * 100).toFixed(1)}% (goal ≥ 40%)`);
+  if (kwMax.cpuUsPerRequest !== null && bareMax.cpuUsPerRequest !== null) {
+    // Steadier than the throughput ratio on a VM whose speed drifts, and free of the load generator's share.
+    console.log(`CPU per request: bare / call-home = ${(bareMax.cpuUsPerRequest / kwMax.cpuUsPerRequest * 100).toFixed(1)}% (server processes only, every thread)`);
+  }
   console.log(`open loop at ${rate} req/s (half the call-home maximum): call-home p99 ${f(kwOpen.latencyMs.p99)} ms (goal < 10 ms), bare p99 ${f(bareOpen.latencyMs.p99)} ms`);
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });
