@@ -34,8 +34,8 @@ async function stocked(pool: CommitmentPool, atLeast: number): Promise<void> {
 
 const pools: CommitmentPool[] = [];
 after(async () => { await Promise.all(pools.map((p) => p.close())); });
-function newPool(batch = 256, low = 512): CommitmentPool {
-  const p = new CommitmentPool(batch, low);
+function newPool(batch = 256, low = 512, restartAfterMs?: number): CommitmentPool {
+  const p = new CommitmentPool(batch, low, restartAfterMs);
   pools.push(p);
   return p;
 }
@@ -124,6 +124,29 @@ describe('Ed25519 with commitments made ahead', () => {
     while (pool.take() !== null) served++;
     assert.ok(served >= 64, `served ${served} from stock after the thread died`);
     assert.equal(pool.take(), null);
+  });
+
+  test('a thread that died is started again once its restart delay has passed, not before', async () => {
+    const pool = newPool(64, 64, 300);
+    await stocked(pool, 64);
+    const first = (pool as unknown as { worker: { threadId: number; terminate(): Promise<number> } }).worker;
+    await first.terminate();
+    await new Promise((r) => setTimeout(r, 20));
+    while (pool.take() !== null); // the stock it had
+    assert.equal(pool.alive, false);
+    assert.equal(pool.take(), null, 'within the delay no new thread is started');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pool.available, 0, 'nor does one start by itself');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool.take(), null, 'the take that starts the new thread still signs whole');
+    await stocked(pool, 64);
+    assert.equal(pool.alive, true);
+    const second = (pool as unknown as { worker: { threadId: number } }).worker;
+    assert.notEqual(second.threadId, first.threadId);
+    const seen = new Set<string>();
+    let c: Buffer | null;
+    while ((c = pool.take()) !== null) seen.add(c.toString('hex'));
+    assert.ok(seen.size >= 64, 'the new thread’s commitments are all different');
   });
 });
 

@@ -4,6 +4,8 @@
 // the core the request thread leaves, and a burst draws on the stock. When the stock is empty (the
 // first answers after start, a burst larger than it, or a thread that died) signing falls back to
 // libsodium's whole signature on the request thread: an answer is never late or unsigned because of it.
+// A thread that died is started again on the first top-up after `restartAfterMs`, not at once, so a
+// thread that cannot start does not cost every answer an attempt.
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,8 @@ import { COMMITMENT_BYTES } from './ed25519-commitment.js';
 export class CommitmentPool {
   private worker: Worker | null = null;
   private failed = false;
+  private failedAt = 0;
+  private closed = false;
   private requested = false;
   /** Batches received, oldest first; `used` counts what the first one has given. */
   private readonly batches: Buffer[] = [];
@@ -25,6 +29,8 @@ export class CommitmentPool {
     private readonly batchSize = 1024,
     /** Ask for another batch once the stock falls below this. */
     private readonly lowWater = 2048,
+    /** How long after its thread died the pool tries another. */
+    private readonly restartAfterMs = 30_000,
   ) {}
 
   /** Commitments ready to use now. */
@@ -61,6 +67,7 @@ export class CommitmentPool {
   /** Stops the thread and wipes the unused stock. */
   async close(): Promise<void> {
     const w = this.worker;
+    this.closed = true;
     this.failed = true;
     this.worker = null;
     this.discard();
@@ -68,7 +75,11 @@ export class CommitmentPool {
   }
 
   private topUp(): void {
-    if (this.requested || this.failed) return;
+    if (this.requested || this.closed) return;
+    if (this.failed) {
+      if (performance.now() - this.failedAt < this.restartAfterMs) return;
+      this.failed = false;
+    }
     this.requested = true;
     this.start().postMessage({ type: 'make', count: this.batchSize });
   }
@@ -83,15 +94,15 @@ export class CommitmentPool {
     // An idle pool must not keep the process alive.
     w.unref();
     w.on('message', (m: { type: 'made'; commitments: Uint8Array }) => this.receive(m.commitments));
-    w.on('error', () => this.fail());
-    w.on('exit', () => this.fail());
+    w.on('error', () => this.fail(w));
+    w.on('exit', () => this.fail(w));
     this.worker = w;
     return w;
   }
 
   private receive(made: Uint8Array): void {
     this.requested = false;
-    if (this.failed) {
+    if (this.closed) {
       sodium.sodium_memzero(Buffer.from(made.buffer, made.byteOffset, made.byteLength));
       return;
     }
@@ -100,9 +111,13 @@ export class CommitmentPool {
     if (this.stock <= this.lowWater) this.topUp();
   }
 
-  private fail(): void {
+  private fail(w: Worker): void {
+    // 'error' and 'exit' both come, and a thread started since must not be forgotten.
+    if (this.worker !== w) return;
     this.failed = true;
+    this.failedAt = performance.now();
     this.worker = null;
+    this.requested = false;
   }
 
   private discard(): void {
