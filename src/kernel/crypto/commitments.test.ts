@@ -126,6 +126,20 @@ describe('Ed25519 with commitments made ahead', () => {
     assert.equal(pool.take(), null);
   });
 
+  test('a thread that cannot start leaves take() answering null, not throwing, and is tried again later', async () => {
+    const pool = newPool(64, 64, 100);
+    const real = (pool as unknown as { start(): unknown }).start;
+    (pool as unknown as { start(): unknown }).start = () => { throw new Error('no threads left'); };
+    assert.equal(pool.take(), null);
+    assert.equal(pool.alive, false);
+    (pool as unknown as { start(): unknown }).start = real;
+    assert.equal(pool.take(), null, 'not tried again within the delay');
+    assert.equal(pool.available, 0);
+    await new Promise((r) => setTimeout(r, 120));
+    await stocked(pool, 64);
+    assert.equal(pool.alive, true);
+  });
+
   test('a thread that died is started again once its restart delay has passed, not before', async () => {
     const pool = newPool(64, 64, 300);
     await stocked(pool, 64);

@@ -81,7 +81,15 @@ export class CommitmentPool {
       this.failed = false;
     }
     this.requested = true;
-    this.start().postMessage({ type: 'make', count: this.batchSize });
+    try {
+      this.start().postMessage({ type: 'make', count: this.batchSize });
+    } catch {
+      // A thread that cannot start (resources, a missing file) must not fail the answer asking for it.
+      this.failed = true;
+      this.failedAt = performance.now();
+      this.worker = null;
+      this.requested = false;
+    }
   }
 
   private start(): Worker {
