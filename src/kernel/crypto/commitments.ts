@@ -85,10 +85,7 @@ export class CommitmentPool {
       this.start().postMessage({ type: 'make', count: this.batchSize });
     } catch {
       // A thread that cannot start (resources, a missing file) must not fail the answer asking for it.
-      this.failed = true;
-      this.failedAt = performance.now();
-      this.worker = null;
-      this.requested = false;
+      this.markFailed();
     }
   }
 
@@ -121,7 +118,11 @@ export class CommitmentPool {
 
   private fail(w: Worker): void {
     // 'error' and 'exit' both come, and a thread started since must not be forgotten.
-    if (this.worker !== w) return;
+    if (this.worker === w) this.markFailed();
+  }
+
+  /** No thread until restartAfterMs has passed; take() meanwhile serves the stock, then null. */
+  private markFailed(): void {
     this.failed = true;
     this.failedAt = performance.now();
     this.worker = null;

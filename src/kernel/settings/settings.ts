@@ -12,9 +12,9 @@ export class Settings {
 
   /** `db` may be the caller's transaction: on SQLite a read through the pool would wait for that transaction forever. */
   async get<T>(key: string, fallback: T, db: Db = this.db): Promise<T> {
-    const hit = this.cache.get(key);
+    const hit = this.fresh(key);
+    if (hit) return (hit.value ?? fallback) as T;
     const now = Date.now();
-    if (hit && now - hit.at < this.ttlMs) return (hit.value ?? fallback) as T;
     const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
     const value = row ? JSON.parse(row.value) : undefined;
     this.cache.set(key, { value, at: now });
@@ -26,9 +26,14 @@ export class Settings {
    * read would tell: lets a hot path answer without waiting when the cache has it.
    */
   peek<T>(key: string, fallback: T): T | undefined {
+    const hit = this.fresh(key);
+    return hit ? ((hit.value ?? fallback) as T) : undefined;
+  }
+
+  /** The cache entry while it is within the TTL (real time: a cache lifetime, not a business rule). */
+  private fresh(key: string): { value: unknown; at: number } | undefined {
     const hit = this.cache.get(key);
-    if (!hit || Date.now() - hit.at >= this.ttlMs) return undefined;
-    return (hit.value ?? fallback) as T;
+    return hit && Date.now() - hit.at < this.ttlMs ? hit : undefined;
   }
 
   async set(key: string, value: unknown, by: string | null = null, trx: Db = this.db): Promise<void> {

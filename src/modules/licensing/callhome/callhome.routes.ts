@@ -203,4 +203,3 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
   if (value.trim() === '*') return true;
   return value.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
-

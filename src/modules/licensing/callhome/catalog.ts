@@ -34,12 +34,10 @@ export class CatalogCache {
   ) {}
 
   get(productId: string): Promise<ProductCatalog> {
-    // Real time, not the kernel clock: this is a cache lifetime, not a business rule.
-    const now = Date.now();
-    const hit = this.entries.get(productId);
-    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const hit = this.fresh(productId);
+    if (hit) return hit.value;
     const value = this.load(productId);
-    const entry: CatalogEntry = { at: now, value };
+    const entry: CatalogEntry = { at: Date.now(), value };
     this.entries.set(productId, entry);
     value.then((loaded) => { entry.loaded = loaded; }, () => {
       // A failed load must not be served from the cache until the TTL passes.
@@ -50,8 +48,13 @@ export class CatalogCache {
 
   /** The cached catalog when it is loaded and fresh, else undefined (get() would wait for a read). */
   peek(productId: string): ProductCatalog | undefined {
+    return this.fresh(productId)?.loaded;
+  }
+
+  /** The entry while it is within the TTL (real time, not the kernel clock: a cache lifetime, not a business rule). */
+  private fresh(productId: string): CatalogEntry | undefined {
     const hit = this.entries.get(productId);
-    return hit && Date.now() - hit.at < this.ttlMs ? hit.loaded : undefined;
+    return hit && Date.now() - hit.at < this.ttlMs ? hit : undefined;
   }
 
   invalidate(productId?: string): void {
