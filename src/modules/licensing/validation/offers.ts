@@ -36,7 +36,12 @@ export function isCovered(releasedAt: Date, maintenanceUntil: Date | null): bool
 /** The product's release with exactly this version (any channel, any date), if the server knows it. */
 export function findRelease(releases: readonly ReleaseSnapshot[], version: string): ReleaseSnapshot | undefined {
   // The strict grammar (no leading zeros, no build metadata) makes equal precedence equal text.
-  return releases.find((r) => r.version === version);
+  return indexOf(releases).byVersion.get(version);
+}
+
+export interface RankedRelease {
+  readonly release: ReleaseSnapshot;
+  readonly semver: SemVer;
 }
 
 /**
@@ -44,27 +49,54 @@ export function findRelease(releases: readonly ReleaseSnapshot[], version: strin
  * precedence; `beta` sees `stable` too. Ties (the same version in both channels) go to stable, then
  * to the later release date, so the choice never depends on row order.
  */
-export function newestRelease(
-  releases: readonly ReleaseSnapshot[],
-  channel: Channel,
-  now: Date,
-): { release: ReleaseSnapshot; semver: SemVer } | null {
-  let best: { release: ReleaseSnapshot; semver: SemVer } | null = null;
-  for (const release of releases) {
-    if (release.releasedAt.getTime() > now.getTime()) continue;
-    if (release.channel === 'beta' && channel !== 'beta') continue;
-    const semver = parseSemver(release.version);
-    if (!semver) continue;
-    if (best === null || isBetter(release, semver, best.release, best.semver)) best = { release, semver };
+export function newestRelease(releases: readonly ReleaseSnapshot[], channel: Channel, now: Date): RankedRelease | null {
+  const t = now.getTime();
+  // Best first: the first one already released is the newest (a release scheduled for later is skipped).
+  for (const ranked of indexOf(releases)[channel === 'beta' ? 'beta' : 'stable']) {
+    if (ranked.release.releasedAt.getTime() <= t) return ranked;
   }
-  return best;
+  return null;
 }
 
-function isBetter(r: ReleaseSnapshot, v: SemVer, bestR: ReleaseSnapshot, bestV: SemVer): boolean {
-  const c = compareSemver(v, bestV);
+/**
+ * A product's releases ranked for each channel and keyed by version. Every call reads them, and a
+ * vendor's list only grows (years of releases), so they are ranked once per list rather than parsed
+ * and compared on every call: the catalog cache hands every call of a product the same array until it
+ * reloads, and the index lives as long as that array (a WeakMap entry). Arrays are treated as frozen.
+ */
+interface ReleaseIndex {
+  /** Parsable releases a program on that channel may be offered, best first (isBetter's order). */
+  readonly stable: readonly RankedRelease[];
+  readonly beta: readonly RankedRelease[];
+  /** The first release with each version, as a scan of the list would find it. */
+  readonly byVersion: ReadonlyMap<string, ReleaseSnapshot>;
+}
+
+const releaseIndexes = new WeakMap<readonly ReleaseSnapshot[], ReleaseIndex>();
+
+function indexOf(releases: readonly ReleaseSnapshot[]): ReleaseIndex {
+  let index = releaseIndexes.get(releases);
+  if (index === undefined) {
+    const ranked: RankedRelease[] = [];
+    const byVersion = new Map<string, ReleaseSnapshot>();
+    for (const release of releases) {
+      if (!byVersion.has(release.version)) byVersion.set(release.version, release);
+      const semver = parseSemver(release.version);
+      if (semver) ranked.push({ release, semver });
+    }
+    // A stable sort: releases that tie completely keep their list order, as the first found wins a scan.
+    ranked.sort((a, b) => (isBetter(a, b) ? -1 : isBetter(b, a) ? 1 : 0));
+    index = { stable: ranked.filter((r) => r.release.channel !== 'beta'), beta: ranked, byVersion };
+    releaseIndexes.set(releases, index);
+  }
+  return index;
+}
+
+function isBetter(a: RankedRelease, b: RankedRelease): boolean {
+  const c = compareSemver(a.semver, b.semver);
   if (c !== 0) return c > 0;
-  if (r.channel !== bestR.channel) return r.channel === 'stable';
-  return r.releasedAt.getTime() > bestR.releasedAt.getTime();
+  if (a.release.channel !== b.release.channel) return a.release.channel === 'stable';
+  return a.release.releasedAt.getTime() > b.release.releasedAt.getTime();
 }
 
 export function updateOffer(args: {
@@ -117,13 +149,25 @@ export function contentOffers(
   packs: readonly ContentPackSnapshot[],
   installed: ReadonlyMap<string, string>,
 ): Record<string, ContentOffer> {
-  const newest = newestPacks(packs);
+  const newest = newestOf(packs);
   // No prototype: add-on codes are vendor data and `__proto__` must stay an ordinary key.
   const offers: Record<string, ContentOffer> = Object.create(null);
   for (const addon of addons) {
     offers[addon.code] = contentOffer(addon.active, newest.get(addon.code), installed.get(addon.code));
   }
   return offers;
+}
+
+// The same per packs array, as for releases (the catalog's array is shared by every call of a product).
+const newestByAddon = new WeakMap<readonly ContentPackSnapshot[], ReadonlyMap<string, ContentPackSnapshot>>();
+
+function newestOf(packs: readonly ContentPackSnapshot[]): ReadonlyMap<string, ContentPackSnapshot> {
+  let newest = newestByAddon.get(packs);
+  if (newest === undefined) {
+    newest = newestPacks(packs);
+    newestByAddon.set(packs, newest);
+  }
+  return newest;
 }
 
 function contentOffer(active: boolean, pack: ContentPackSnapshot | undefined, installed: string | undefined): ContentOffer {
