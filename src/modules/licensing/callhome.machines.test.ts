@@ -7,6 +7,7 @@ import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { callBody, computerId, createLicence, harness, seedProduct, type Harness } from './testing.js';
 import { LAST_SEEN_RESOLUTION_MS } from './callhome/callhome.service.js';
+import { snapshotStatement } from './validation/snapshot.repository.js';
 
 let t: TestApp;
 let h: Harness;
@@ -92,6 +93,32 @@ describe('seats', () => {
     const a = await call(lic.key, A);
     assert.equal(a.code, 'TOO_MANY_MACHINES');
     assert.equal((await rows(lic.licenceId)).get(A)!.status, 'over-limit');
+  });
+
+  test('machines.active counts each seat once: a holder calling again, a newcomer refused, a holder on its last day', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h, { maxMachines: 2 });
+    assert.deepEqual((await call(lic.key, A)).machines, { active: 1, max: 2 });
+    assert.deepEqual((await call(lic.key, B)).machines, { active: 2, max: 2 });
+    const again = await call(lic.key, A);
+    assert.equal(again.code, 'VALID');
+    assert.deepEqual(again.machines, { active: 2, max: 2 }, "A's own seat is not counted as another's");
+    t.clock.set(START + 30 * DAY_MS - 1);
+    const c = await call(lic.key, C);
+    assert.equal(c.code, 'TOO_MANY_MACHINES');
+    assert.deepEqual(c.machines, { active: 2, max: 2 });
+    await t.modules.licensing.flush();
+    const last = await call(lic.key, A);
+    assert.equal(last.code, 'VALID', "A's seat is still its own a millisecond before it lapses");
+    assert.deepEqual(last.machines, { active: 2, max: 2 });
+  });
+
+  test('on SQLite the snapshot statement finds every row through an index and counts seats from the index alone', async (ctx) => {
+    if (t.k.flags.kind !== 'sqlite') return ctx.skip("query plans are SQLite's here; PostgreSQL plans by its statistics");
+    const q = snapshotStatement(t.k.db, 'k'.repeat(64), A, START);
+    const plan = (t.k.dbh.sqlite!.prepare(`explain query plan ${q.sql}`).all(q.parameters as unknown[]) as { detail: string }[]).map((r) => r.detail);
+    assert.deepEqual(plan.filter((d) => d.startsWith('SCAN')), [], plan.join(' | '));
+    assert.ok(plan.some((d) => /^SEARCH o USING COVERING INDEX machines_seats/.test(d)), plan.join(' | '));
   });
 
   test('a shorter machineInactiveDays policy frees seats sooner', async () => {

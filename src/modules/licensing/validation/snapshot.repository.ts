@@ -1,5 +1,5 @@
 // Loads the Snapshot that `evaluate` decides on, in one statement: the licence with its product and
-// add-ons, this computer's machine row and the seats held by the licence's other machines.
+// add-ons, this computer's machine row and the seats held by the licence's machines.
 // Releases and content packs come from the per-product catalog cache (callhome/catalog.ts).
 
 import { sql, type Compilable, type CompiledQuery } from 'kysely';
@@ -48,13 +48,14 @@ export async function loadSnapshot(
   // The seat cutoff depends on the licence's policy, unknown before the row is read; count with the
   // default window in the same query and recount only for the rare licence with another window.
   const cid = computerId ?? '';
-  const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff: seatCutoff(now, defaults).getTime() }, sqlite);
+  const cutoff = seatCutoff(now, defaults).getTime();
+  const rows = await SNAPSHOT.run(db, { keyHash, computerId: cid, cutoff }, sqlite);
   const row = rows[0];
   if (!row) return notFound(defaults);
   const policy = withPolicyDefaults(parsePolicy(row.policy), defaults);
   const [others, cat] = await Promise.all([
     policy.machineInactiveDays === defaults.machineInactiveDays
-      ? Promise.resolve(Number(row.others))
+      ? Promise.resolve(otherSeats(row, cutoff))
       : countOtherSeats(db, row.id, cid, seatCutoff(now, policy).getTime()),
     catalog(row.product_id),
   ]);
@@ -75,7 +76,8 @@ export function loadSnapshotNow(
   catalog: (productId: string) => ProductCatalog | undefined,
   defaults: Policy,
 ): LoadedSnapshot | undefined {
-  const rows = SNAPSHOT.runNow(db, sqlite, { keyHash, computerId, cutoff: seatCutoff(now, defaults).getTime() });
+  const cutoff = seatCutoff(now, defaults).getTime();
+  const rows = SNAPSHOT.runNow(db, sqlite, { keyHash, computerId, cutoff });
   if (rows === undefined) return undefined;
   const row = rows[0];
   if (!row) return notFound(defaults);
@@ -83,7 +85,17 @@ export function loadSnapshotNow(
   if (policy.machineInactiveDays !== defaults.machineInactiveDays) return undefined;
   const cat = catalog(row.product_id);
   if (cat === undefined) return undefined;
-  return assemble(rows, policy, Number(row.others), cat);
+  return assemble(rows, policy, otherSeats(row, cutoff), cat);
+}
+
+/**
+ * Seats held in the default window by the licence's machines other than this computer: every seat
+ * the statement counted, less this computer's own. Counting them all lets the count read the seats
+ * index alone; leaving this computer out in SQL took a table look-up per machine of the licence.
+ */
+function otherSeats(row: SnapshotRow, cutoff: number): number {
+  const own = row.m_status === 'active' && row.m_last_seen !== null && Number(row.m_last_seen) >= cutoff;
+  return Number(row.seats) - (own ? 1 : 0);
 }
 
 function notFound(defaults: Policy): LoadedSnapshot {
@@ -202,6 +214,12 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
 
   private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[]; names: string[] } | null = null;
 
+  /** The compiled statement with these parameter values (query plans in tests). */
+  compiledWith(db: Db, params: P): CompiledQuery {
+    const c = this.compile(db);
+    return { ...c.query, parameters: valuesOf(c.slots, params) };
+  }
+
   private compile(db: Db): { query: CompiledQuery; slots: Slot<P>[] } {
     const adapter = db.getExecutor().adapter;
     let c = this.compiled.get(adapter);
@@ -235,7 +253,8 @@ interface SnapshotRow {
   m_last_version: string | null;
   m_last_users_in_use: number | null;
   m_last_ip: string | null;
-  others: number;
+  /** Seats held in the default window, this computer's included. */
+  seats: number;
   addon_code: string | null;
   addon_until: number | null;
 }
@@ -243,7 +262,7 @@ interface SnapshotRow {
 type SnapshotParams = { keyHash: string; computerId: string; cutoff: number };
 
 // Everything about the licence and this computer in one statement: the licence with its product,
-// this computer's row, the other machines' seats (default window) and one row per add-on.
+// this computer's row, the seats held (default window) and one row per add-on.
 const SNAPSHOT = new PreparedQuery<SnapshotParams, SnapshotRow>((db, p) => db
   .selectFrom('licences as l')
   .innerJoin('products as p', 'p.id', 'l.product_id')
@@ -257,10 +276,15 @@ const SNAPSHOT = new PreparedQuery<SnapshotParams, SnapshotRow>((db, p) => db
     'a.code as addon_code', 'la.until as addon_until',
     (eb) => eb.selectFrom('machines as o').select(sql<number>`count(*)`.as('n'))
       .whereRef('o.licence_id', '=', 'l.id').where('o.status', '=', 'active')
-      .where('o.last_seen', '>=', p.cutoff).where('o.computer_id', '<>', p.computerId)
-      .as('others'),
+      .where('o.last_seen', '>=', p.cutoff)
+      .as('seats'),
   ])
   .where('l.key_hash', '=', p.keyHash), { keyHash: '\u0000kh', computerId: '\u0000cid', cutoff: -9_876_543_210_123 });
+
+/** The snapshot statement as it runs for these values, for its query plan. */
+export function snapshotStatement(db: Db, keyHash: string, computerId: string, cutoff: number): CompiledQuery {
+  return SNAPSHOT.compiledWith(db, { keyHash, computerId, cutoff });
+}
 
 /** Seats held by the licence's machines other than `computerId` (see Snapshot.otherActiveMachines). */
 export async function countOtherSeats(db: Db, licenceId: string, computerId: string, cutoff: number): Promise<number> {
