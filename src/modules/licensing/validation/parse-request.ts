@@ -65,8 +65,12 @@ export function parseCallhomeRequest(body: unknown): ParseResult<CallhomeRequest
     const usersInUse = usersInUseField(b);
     const content = contentField(b);
     const nonce = nonceField(b);
-    const request: CallhomeRequest = { licence, version, channel, computerId, usersInUse, content, nonce };
-    return product === undefined ? request : { ...request, product };
+    // Two literals rather than `{ ...request, product }`: V8 (Node 20) moves most objects made by a
+    // spread-first literal to the old generation at their first scavenge, however short-lived
+    // (README, "Benchmark"), and this runs on every call.
+    return product === undefined
+      ? { licence, version, channel, computerId, usersInUse, content, nonce }
+      : { licence, product, version, channel, computerId, usersInUse, content, nonce };
   });
 }
 

@@ -169,6 +169,11 @@ function rowObjects<R>(rows: unknown[][], names: string[]): R[] {
   return out;
 }
 
+/** The compiled query with other values (every field named: see evaluate.ts on spread-first literals). */
+function withParameters(query: CompiledQuery, parameters: unknown[]): CompiledQuery {
+  return { query: query.query, queryId: query.queryId, sql: query.sql, parameters };
+}
+
 class PreparedQuery<P extends Record<string, unknown>, R> {
   // Keyed by the dialect's adapter, which a transaction shares with the pool it came from.
   private readonly compiled = new WeakMap<object, { query: CompiledQuery; slots: Slot<P>[] }>();
@@ -186,7 +191,7 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
       if (rows !== undefined) return rows;
     }
     const c = this.compile(db);
-    const result = await db.executeQuery<R>({ ...c.query, parameters: valuesOf(c.slots, params) } as CompiledQuery<R>);
+    const result = await db.executeQuery<R>(withParameters(c.query, valuesOf(c.slots, params)) as CompiledQuery<R>);
     return result.rows;
   }
 
@@ -217,7 +222,7 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
   /** The compiled statement with these parameter values (query plans in tests). */
   compiledWith(db: Db, params: P): CompiledQuery {
     const c = this.compile(db);
-    return { ...c.query, parameters: valuesOf(c.slots, params) };
+    return withParameters(c.query, valuesOf(c.slots, params));
   }
 
   private compile(db: Db): { query: CompiledQuery; slots: Slot<P>[] } {
