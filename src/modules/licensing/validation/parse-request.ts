@@ -70,7 +70,7 @@ export function parseCallhomeRequest(body: unknown): ParseResult<CallhomeRequest
     // (README, "Benchmark"), and this runs on every call.
     return product === undefined
       ? { licence, version, channel, computerId, usersInUse, content, nonce }
-      : { licence, product, version, channel, computerId, usersInUse, content, nonce };
+      : { licence, version, channel, computerId, usersInUse, content, nonce, product };
   });
 }
 
