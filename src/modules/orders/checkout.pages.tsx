@@ -117,9 +117,9 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
   app.post('/checkout', { schema: { body: formBody(FIELDS) }, config: { csrf: 'anon' } }, async (request, reply) => {
     const body = request.body as Record<string, string | undefined>;
     const token = basketToken(k, request);
+    const requestHash = CheckoutService.requestHash(body);
     try {
       // A repeated submit (double click, reload) goes to the order the first one made.
-      const requestHash = CheckoutService.requestHash(body);
       const prior = await checkout.alreadyPlaced({ checkoutKey: body.checkout_key, requestHash });
       if (prior) return reply.redirect(`/checkout/review/${prior}`, 303);
       const billing = parseBilling(body);
@@ -146,6 +146,12 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
       if (!r.existing) clearCookie(reply, k.cookies, BASKET_COOKIE);
       return reply.redirect(`/checkout/review/${r.orderId}`, 303);
     } catch (err) {
+      if (err instanceof EmptyBasket || err instanceof BasketChanged) {
+        // A concurrent submit of the same form (a double click) may have placed the order, and emptied
+        // the basket, between the check above and the basket read: that order is the answer.
+        const placed = await checkout.alreadyPlaced({ checkoutKey: body.checkout_key, requestHash }).catch(() => null);
+        if (placed) return reply.redirect(`/checkout/review/${placed}`, 303);
+      }
       if (!isUserError(err)) throw err;
       const field = (err as { field?: string }).field ?? (err.code === 'ORD_INVALID_VAT_NUMBER' ? 'vat_number' : err.code === 'ORD_PAYMENT_METHOD' ? 'payment_method' : '_form');
       return form(request, reply, body, { [field]: err.message });
