@@ -61,8 +61,7 @@ export function newestRelease(releases: readonly ReleaseSnapshot[], channel: Cha
 /**
  * A product's releases ranked for each channel and keyed by version. Every call reads them, and a
  * vendor's list only grows (years of releases), so they are ranked once per list rather than parsed
- * and compared on every call: the catalog cache hands every call of a product the same array until it
- * reloads, and the index lives as long as that array (a WeakMap entry). Arrays are treated as frozen.
+ * and compared on every call (oncePerList).
  */
 interface ReleaseIndex {
   /** Parsable releases a program on that channel may be offered, best first (isBetter's order). */
@@ -72,24 +71,33 @@ interface ReleaseIndex {
   readonly byVersion: ReadonlyMap<string, ReleaseSnapshot>;
 }
 
-const releaseIndexes = new WeakMap<readonly ReleaseSnapshot[], ReleaseIndex>();
-
-function indexOf(releases: readonly ReleaseSnapshot[]): ReleaseIndex {
-  let index = releaseIndexes.get(releases);
-  if (index === undefined) {
-    const ranked: RankedRelease[] = [];
-    const byVersion = new Map<string, ReleaseSnapshot>();
-    for (const release of releases) {
-      if (!byVersion.has(release.version)) byVersion.set(release.version, release);
-      const semver = parseSemver(release.version);
-      if (semver) ranked.push({ release, semver });
-    }
-    // A stable sort: releases that tie completely keep their list order, as the first found wins a scan.
-    ranked.sort((a, b) => (isBetter(a, b) ? -1 : isBetter(b, a) ? 1 : 0));
-    index = { stable: ranked.filter((r) => r.release.channel !== 'beta'), beta: ranked, byVersion };
-    releaseIndexes.set(releases, index);
+const indexOf = oncePerList((releases: readonly ReleaseSnapshot[]): ReleaseIndex => {
+  const ranked: RankedRelease[] = [];
+  const byVersion = new Map<string, ReleaseSnapshot>();
+  for (const release of releases) {
+    if (!byVersion.has(release.version)) byVersion.set(release.version, release);
+    const semver = parseSemver(release.version);
+    if (semver) ranked.push({ release, semver });
   }
-  return index;
+  // A stable sort: releases that tie completely keep their list order, as the first found wins a scan.
+  ranked.sort((a, b) => (isBetter(a, b) ? -1 : isBetter(b, a) ? 1 : 0));
+  return { stable: ranked.filter((r) => r.release.channel !== 'beta'), beta: ranked, byVersion };
+});
+
+/**
+ * `build` run once per list and kept while the list lives (a WeakMap entry): the catalog cache hands
+ * every call of a product the same arrays until it reloads. Lists are treated as frozen.
+ */
+function oncePerList<L extends object, R>(build: (list: L) => R): (list: L) => R {
+  const built = new WeakMap<L, R>();
+  return (list) => {
+    let r = built.get(list);
+    if (r === undefined) {
+      r = build(list);
+      built.set(list, r);
+    }
+    return r;
+  };
 }
 
 function isBetter(a: RankedRelease, b: RankedRelease): boolean {
@@ -158,17 +166,8 @@ export function contentOffers(
   return offers;
 }
 
-// The same per packs array, as for releases (the catalog's array is shared by every call of a product).
-const newestByAddon = new WeakMap<readonly ContentPackSnapshot[], ReadonlyMap<string, ContentPackSnapshot>>();
-
-function newestOf(packs: readonly ContentPackSnapshot[]): ReadonlyMap<string, ContentPackSnapshot> {
-  let newest = newestByAddon.get(packs);
-  if (newest === undefined) {
-    newest = newestPacks(packs);
-    newestByAddon.set(packs, newest);
-  }
-  return newest;
-}
+// The newest pack per add-on, once per packs array, as for releases.
+const newestOf = oncePerList(newestPacks);
 
 function contentOffer(active: boolean, pack: ContentPackSnapshot | undefined, installed: string | undefined): ContentOffer {
   if (!active) return { available: false, reason: 'NOT_ENTITLED' };

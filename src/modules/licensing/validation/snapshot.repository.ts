@@ -169,11 +169,6 @@ function rowObjects<R>(rows: unknown[][], names: string[]): R[] {
   return out;
 }
 
-/** The compiled query with other values (every field named: see evaluate.ts on spread-first literals). */
-function withParameters(query: CompiledQuery, parameters: unknown[]): CompiledQuery {
-  return { query: query.query, queryId: query.queryId, sql: query.sql, parameters };
-}
-
 class PreparedQuery<P extends Record<string, unknown>, R> {
   // Keyed by the dialect's adapter, which a transaction shares with the pool it came from.
   private readonly compiled = new WeakMap<object, { query: CompiledQuery; slots: Slot<P>[] }>();
@@ -190,8 +185,7 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
       const rows = this.runNow(db, sqlite, params);
       if (rows !== undefined) return rows;
     }
-    const c = this.compile(db);
-    const result = await db.executeQuery<R>(withParameters(c.query, valuesOf(c.slots, params)) as CompiledQuery<R>);
+    const result = await db.executeQuery<R>(this.compiledWith(db, params) as CompiledQuery<R>);
     return result.rows;
   }
 
@@ -219,10 +213,13 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
 
   private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[]; names: string[] } | null = null;
 
-  /** The compiled statement with these parameter values (query plans in tests). */
+  /**
+   * The compiled statement with these parameter values (for the pool, and for query plans in tests).
+   * Every field named, not `{ ...query, parameters }`: see evaluate.ts on spread-first literals.
+   */
   compiledWith(db: Db, params: P): CompiledQuery {
-    const c = this.compile(db);
-    return withParameters(c.query, valuesOf(c.slots, params));
+    const { query, slots } = this.compile(db);
+    return { query: query.query, queryId: query.queryId, sql: query.sql, parameters: valuesOf(slots, params) };
   }
 
   private compile(db: Db): { query: CompiledQuery; slots: Slot<P>[] } {
