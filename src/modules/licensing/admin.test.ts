@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
-import { adminUpload, createLicence, harness, seedProduct, type Harness } from './testing.js';
+import { adminUpload, callBody, computerId, createLicence, harness, seedProduct, type Harness } from './testing.js';
 
 let t: TestApp;
 let h: Harness;
@@ -84,6 +84,17 @@ describe('licences', () => {
     const row = await t.k.db.selectFrom('licences').selectAll().where('id', '=', lic.id).executeTakeFirstOrThrow();
     assert.notEqual(row.key_hash, lic.key);
     assert.ok(!JSON.stringify(row).includes(lic.key.replace(/-/g, '')), 'the key is stored only hashed and sealed');
+  });
+
+  test('GET shows the usage of a refresh at once, though refreshes are written in batches', async () => {
+    const lic = await createLicence(h);
+    const cid = computerId('usage-at-once');
+    assert.equal((await h.call(callBody(lic.key, { computerId: cid, usersInUse: 10, version: '8.5.0' }))).json.code, 'VALID');
+    // The same computer again with other usage: no seat changes, so only the bookkeeping batch records it.
+    assert.equal((await h.call(callBody(lic.key, { computerId: cid, usersInUse: 23, version: '8.6.0' }))).json.code, 'VALID');
+    const got = await h.admin('GET', `/api/v1/admin/licences/${lic.key}`);
+    assert.equal(got.statusCode, 200);
+    assert.deepEqual(json(got.body).machines.map((m: { lastUsersInUse: number; lastVersion: string }) => [m.lastUsersInUse, m.lastVersion]), [[23, '8.6.0']]);
   });
 
   test('PATCH changes what is given, merges the policy, replaces the add-ons', async () => {

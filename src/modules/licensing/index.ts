@@ -81,7 +81,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const defaults = callhomeSettingsFromEnv();
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
-  const bookkeeper = new Bookkeeper(k.db, k.flags, k.dbh.writeBehind, k.log);
+  const bookkeeper = new Bookkeeper(k.flags, k.dbh.writeBehind, k.log);
   // The costly half of each signature is made ahead on a thread of its own (kernel/crypto/commitments.ts).
   const signer = new SignerHolder(k, undefined, new CommitmentPool());
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);
@@ -122,6 +122,11 @@ export function createLicensingModule(k: Kernel): LicensingModule {
       await app.register(async (api) => {
         // onRequest, so a request without a valid key is refused before its body is even read.
         api.addHook('onRequest', apiKeyAuth);
+        // Last-seen and usage from refreshes reach the database in batches (callhome/bookkeeping.ts):
+        // staff reading a licence see this node's calls so far, not the state of the last batch.
+        api.addHook('preHandler', async (request) => {
+          if (request.method === 'GET') await bookkeeper.flush();
+        });
         // The admin API speaks JSON (and multipart for uploads): a body is read as JSON whatever its
         // Content-Type says (curl -d labels it a form, fetch with a string body text/plain, some clients
         // send none), so a JSON body is never a 415 or a mangled form, and anything else is a 400.

@@ -37,7 +37,7 @@ describe('call-home bookkeeping', () => {
     const a = await createLicence(h);
     const b = await createLicence(h);
     let now = Date.parse('2026-11-25T10:00:00.000Z');
-    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
     const day = Math.floor(now / DAY_MS) * DAY_MS;
 
@@ -76,7 +76,7 @@ describe('call-home bookkeeping', () => {
       licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
       last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
     }).execute();
-    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     now += 10 * MINUTE;
     bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.2', version: '8.6.0', usersInUse: 7 });
     bk.countCall(c.licenceId, '8.6.0', 7, now);
@@ -91,7 +91,7 @@ describe('call-home bookkeeping', () => {
 
   test('a burst of rows falling due together is written a statement at a time, and a backlog does not grow', async () => {
     let now = Date.parse('2026-11-25T12:00:00.000Z');
-    const bk = new Bookkeeper(t.k.db, t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
     const rows = async () => Number((await t.k.db.selectFrom('callhome_daily').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('licence_id', 'like', 'burst-%').executeTakeFirstOrThrow()).n);
@@ -118,7 +118,7 @@ describe('call-home bookkeeping', () => {
     const now = Date.parse('2026-11-25T13:00:00.000Z');
     const handed: CompiledQuery[] = [];
     const recorder = { run: async (queries: readonly CompiledQuery[]) => { handed.push(...queries); }, close: async () => {} };
-    const bk = new Bookkeeper(t.k.db, t.k.flags, recorder, t.k.log, 100, MINUTE, () => now);
+    const bk = new Bookkeeper(t.k.flags, recorder, t.k.log, 100, MINUTE, () => now);
     // A full statement's worth: the planner's choice depends on the number of VALUES rows.
     for (let i = 0; i < 500; i++) bk.touchMachine({ licenceId: c.licenceId, computerId: i.toString(16).padStart(64, '0'), at: now, ip: '203.0.113.9', ...(i % 2 ? { version: '8.6.0', usersInUse: i } : {}) });
     bk.countCall(c.licenceId, '8.6.0', 2, now);

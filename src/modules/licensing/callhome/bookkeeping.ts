@@ -5,9 +5,8 @@
 // and connection. Only these may lag or be lost in a crash; anything that changes a seat or a status
 // is written before the answer goes out (callhome.service.ts).
 
-import { sql, type CompiledQuery } from 'kysely';
-import type { Db } from '../../../kernel/db/database.js';
-import { valuesParam, type DialectFlags } from '../../../kernel/db/dialect.js';
+import { CompiledQuery } from 'kysely';
+import { valuesRows, type DialectFlags } from '../../../kernel/db/dialect.js';
 import type { WriteBehind } from '../../../kernel/db/write-behind.js';
 import type { Logger } from '../../../kernel/jobs/queue.js';
 import { ipNetwork } from './networks.js';
@@ -53,12 +52,18 @@ export class Bookkeeper {
   private networksDay = -1;
 
   constructor(
-    /** Builds the statements (never runs them). */
-    private readonly db: Db,
     private readonly flags: DialectFlags,
     private readonly writer: WriteBehind,
     private readonly log: Logger,
-    private readonly intervalMs = 100,
+    /**
+     * How often buffered last-seen refreshes are written. Every commit of the write-behind thread's
+     * connection makes SQLite drop the request thread's page cache and unmap its memory map of the
+     * file (another connection changed the WAL), so the look-ups after it fault every page back in:
+     * committing every 100 ms tripled the cost of the call-home statement against no commits at all,
+     * every second took a third of that back (README, "Benchmark"). Last seen is kept to five minutes
+     * anyway (LAST_SEEN_RESOLUTION_MS); a crash loses at most this much of it.
+     */
+    private readonly intervalMs = 1000,
     /**
      * Counters and networks are only aggregates for the dashboards and abuse signals: a row is written
      * this long after the first call it counts, so each write sums up to a minute of calls (a crash
@@ -147,9 +152,9 @@ export class Bookkeeper {
     try {
       // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
       await this.writer.run([
-        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.db, this.flags, part)),
-        ...chunks(daily, CHUNK).map((part) => dailyQuery(this.db, part)),
-        ...chunks(networks, CHUNK).map((part) => networksQuery(this.db, part)),
+        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.flags, part)),
+        ...chunks(daily, CHUNK).map((part) => dailyQuery(this.flags, part)),
+        ...chunks(networks, CHUNK).map((part) => networksQuery(this.flags, part)),
       ]);
     } catch (err) {
       // Losing a batch only delays last-seen and the dashboard counters; seats were written already.
@@ -185,39 +190,57 @@ function chunks<T>(rows: T[], size: number): T[][] {
 
 /**
  * UPDATE … FROM (VALUES …): both dialects name VALUES columns column1…columnN, and each row is found
- * by the machines primary key (valuesParam: casts on PostgreSQL only, or SQLite scans the table).
+ * by the machines primary key (valuesRows: casts on PostgreSQL only, or SQLite scans the table).
  * Only existing rows are touched (a touch never creates a machine), last-seen never moves backwards
  * past a write made on the request path since, and usage is kept when the touch carries none.
  */
-function touchesQuery(db: Db, flags: DialectFlags, rows: MachineTouch[]): CompiledQuery {
-  const v = (value: unknown, type: 'text' | 'bigint' | 'integer') => valuesParam(flags, value, type);
-  const values = sql.join(rows.map((m) => sql`(${v(m.licenceId, 'text')}, ${v(m.computerId, 'text')}, ${v(m.at, 'bigint')}, ${v(m.ip, 'text')}, ${v(m.version ?? null, 'text')}, ${v(m.usersInUse ?? null, 'integer')})`));
-  return sql`update machines set
+function touchesQuery(flags: DialectFlags, rows: MachineTouch[]): CompiledQuery {
+  const parameters: unknown[] = new Array(rows.length * TOUCH_COLUMNS.length);
+  let i = 0;
+  for (const m of rows) {
+    parameters[i++] = m.licenceId;
+    parameters[i++] = m.computerId;
+    parameters[i++] = m.at;
+    parameters[i++] = m.ip;
+    parameters[i++] = m.version ?? null;
+    parameters[i++] = m.usersInUse ?? null;
+  }
+  return CompiledQuery.raw(`update machines set
       last_seen = v.column3,
       last_ip = v.column4,
       first_seen = coalesce(machines.first_seen, v.column3),
       last_version = coalesce(v.column5, machines.last_version),
       last_users_in_use = coalesce(v.column6, machines.last_users_in_use)
-    from (values ${values}) as v
+    from (values ${valuesRows(flags, TOUCH_COLUMNS, rows.length)}) as v
     where machines.licence_id = v.column1 and machines.computer_id = v.column2
-      and (machines.last_seen is null or machines.last_seen <= v.column3)`.compile(db);
+      and (machines.last_seen is null or machines.last_seen <= v.column3)`, parameters);
 }
 
-function dailyQuery(db: Db, rows: DailyCount[]): CompiledQuery {
-  return db.insertInto('callhome_daily')
-    .values(rows.map((d) => ({ day: d.day, licence_id: d.licenceId, version: d.version, calls: d.calls, max_users_in_use: d.maxUsers })))
-    .onConflict((oc) => oc.columns(['day', 'licence_id', 'version']).doUpdateSet({
-      calls: sql<number>`callhome_daily.calls + excluded.calls`,
-      max_users_in_use: sql<number | null>`case when callhome_daily.max_users_in_use is null or excluded.max_users_in_use > callhome_daily.max_users_in_use then excluded.max_users_in_use else callhome_daily.max_users_in_use end`,
-    }))
-    .compile();
+/** The VALUES columns of a touch: licence, computer, at, IP, version, users in use. */
+const TOUCH_COLUMNS = ['text', 'text', 'bigint', 'text', 'text', 'integer'] as const;
+
+/** Adds a batch of daily counts to the dashboard counters (one row per day, licence and version). */
+function dailyQuery(flags: DialectFlags, rows: DailyCount[]): CompiledQuery {
+  const parameters: unknown[] = [];
+  for (const d of rows) parameters.push(d.day, d.licenceId, d.version, d.calls, d.maxUsers);
+  return CompiledQuery.raw(`insert into callhome_daily (day, licence_id, version, calls, max_users_in_use)
+    values ${valuesRows(flags, DAILY_COLUMNS, rows.length)}
+    on conflict (day, licence_id, version) do update set
+      calls = callhome_daily.calls + excluded.calls,
+      max_users_in_use = case when callhome_daily.max_users_in_use is null or excluded.max_users_in_use > callhome_daily.max_users_in_use
+        then excluded.max_users_in_use else callhome_daily.max_users_in_use end`, parameters);
 }
 
-function networksQuery(db: Db, rows: NetworkSeen[]): CompiledQuery {
-  return db.insertInto('licence_networks')
-    .values(rows.map((n) => ({ licence_id: n.licenceId, network: n.network, first_seen: n.first, last_seen: n.last })))
-    .onConflict((oc) => oc.columns(['licence_id', 'network']).doUpdateSet({
-      last_seen: sql<number>`case when excluded.last_seen > licence_networks.last_seen then excluded.last_seen else licence_networks.last_seen end`,
-    }))
-    .compile();
+const DAILY_COLUMNS = ['bigint', 'text', 'text', 'integer', 'integer'] as const;
+
+/** Records the networks seen per licence; last seen only moves forwards. */
+function networksQuery(flags: DialectFlags, rows: NetworkSeen[]): CompiledQuery {
+  const parameters: unknown[] = [];
+  for (const n of rows) parameters.push(n.licenceId, n.network, n.first, n.last);
+  return CompiledQuery.raw(`insert into licence_networks (licence_id, network, first_seen, last_seen)
+    values ${valuesRows(flags, NETWORK_COLUMNS, rows.length)}
+    on conflict (licence_id, network) do update set
+      last_seen = case when excluded.last_seen > licence_networks.last_seen then excluded.last_seen else licence_networks.last_seen end`, parameters);
 }
+
+const NETWORK_COLUMNS = ['text', 'text', 'bigint', 'bigint'] as const;
