@@ -112,6 +112,46 @@ describe('call-home bookkeeping', () => {
     assert.equal(await rows(), 1_950);
   });
 
+  test('a batch is committed in transactions of at most 500 rows, so the write lock is never held for a whole batch', async () => {
+    const now = Date.parse('2026-11-25T12:30:00.000Z');
+    const runs: number[] = [];
+    const recorder = { run: async (queries: readonly CompiledQuery[]) => { runs.push(queries.length); }, close: async () => {} };
+    const bk = new Bookkeeper(t.k.flags, recorder, t.k.log, 100, MINUTE, () => now);
+    // A network is recorded once a day per licence: each round comes from another one.
+    const touch = (n: number, ip: string) => {
+      for (let i = 0; i < n; i++) bk.touchMachine({ licenceId: `tx-${i}`, computerId: i.toString(16).padStart(64, '0'), at: now, ip });
+      bk.countCall('tx-0', '8.6.0', 2, now);
+      bk.seeNetwork('tx-0', ip, now);
+    };
+    touch(120, '203.0.113.9');
+    await bk.flush();
+    assert.deepEqual(runs, [3], 'a small batch: touches, counters and networks in one transaction');
+    runs.length = 0;
+    touch(1_200, '198.51.100.9');
+    await bk.flush();
+    // 500 + 500 + (200 touches, the counter row and the network row).
+    assert.deepEqual(runs, [1, 1, 3]);
+  });
+
+  test('a failed transaction loses only its own rows: the next ones are still written', async () => {
+    const now = Date.parse('2026-11-25T12:40:00.000Z');
+    let calls = 0;
+    const written: number[] = [];
+    const flaky = {
+      run: async (queries: readonly CompiledQuery[]) => {
+        if (++calls === 1) throw new Error('disk I/O error');
+        written.push(queries.length);
+      },
+      close: async () => {},
+    };
+    const warnings: unknown[] = [];
+    const bk = new Bookkeeper(t.k.flags, flaky, { ...t.k.log, warn: (o: unknown) => warnings.push(o) }, 100, MINUTE, () => now);
+    for (let i = 0; i < 700; i++) bk.touchMachine({ licenceId: `fail-${i}`, computerId: 'c'.repeat(64), at: now, ip: '203.0.113.9' });
+    await bk.flush();
+    assert.deepEqual(written, [1], 'the second transaction (200 rows) was written after the first failed');
+    assert.deepEqual(warnings, [{ err: 'disk I/O error', rows: 500 }]);
+  });
+
   test('on SQLite every batch statement finds its rows through an index, never by scanning a table', async (ctx) => {
     if (t.k.flags.kind !== 'sqlite') return ctx.skip("query plans are SQLite's here; PostgreSQL plans by its statistics");
     const c = await createLicence(h);

@@ -58,10 +58,10 @@ export class Bookkeeper {
     /**
      * How often buffered last-seen refreshes are written. Every commit of the write-behind thread's
      * connection makes SQLite drop the request thread's page cache and unmap its memory map of the
-     * file (another connection changed the WAL), so the look-ups after it fault every page back in:
-     * committing every 100 ms tripled the cost of the call-home statement against no commits at all,
-     * every second took a third of that back (README, "Benchmark"). Last seen is kept to five minutes
-     * anyway (LAST_SEEN_RESOLUTION_MS); a crash loses at most this much of it.
+     * file (another connection changed the WAL), so the look-ups after it fault every page back in.
+     * With a commit every 100 ms the call-home statement took about three times as long as with no
+     * commits at all; with one a second, about 1.6 times (README, "Benchmark"). Last seen is kept to
+     * five minutes anyway (LAST_SEEN_RESOLUTION_MS); a crash loses at most this much of it.
      */
     private readonly intervalMs = 1000,
     /**
@@ -149,18 +149,47 @@ export class Bookkeeper {
     if (this.machines.size === 0 && daily.length === 0 && networks.length === 0) return;
     const machines = [...this.machines.values()];
     this.machines = new Map();
-    try {
-      // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
-      await this.writer.run([
-        ...chunks(machines, CHUNK).map((part) => touchesQuery(this.flags, part)),
-        ...chunks(daily, CHUNK).map((part) => dailyQuery(this.flags, part)),
-        ...chunks(networks, CHUNK).map((part) => networksQuery(this.flags, part)),
-      ]);
-    } catch (err) {
-      // Losing a batch only delays last-seen and the dashboard counters; seats were written already.
-      this.log.warn({ err: (err as Error).message, rows: machines.length + daily.length + networks.length }, 'call-home bookkeeping batch lost');
+    // Multi-row statements: a batch of a few hundred calls is three statements, not hundreds.
+    const statements: Statement[] = [
+      ...chunks(machines, CHUNK).map((part) => ({ query: touchesQuery(this.flags, part), rows: part.length })),
+      ...chunks(daily, CHUNK).map((part) => ({ query: dailyQuery(this.flags, part), rows: part.length })),
+      ...chunks(networks, CHUNK).map((part) => ({ query: networksQuery(this.flags, part), rows: part.length })),
+    ];
+    for (const group of transactions(statements)) {
+      try {
+        await this.writer.run(group.map((st) => st.query));
+      } catch (err) {
+        // Losing a batch only delays last-seen and the dashboard counters; seats were written already.
+        this.log.warn({ err: (err as Error).message, rows: group.reduce((n, st) => n + st.rows, 0) }, 'call-home bookkeeping batch lost');
+      }
     }
   }
+}
+
+interface Statement {
+  query: CompiledQuery;
+  rows: number;
+}
+
+/**
+ * The statements grouped into transactions of at most CHUNK rows (a larger statement alone). SQLite's
+ * write lock is held for one transaction, and a seat-taking write on the request thread waits for it
+ * with its event loop blocked: a second's refreshes in one transaction held it for about 200 ms at
+ * 4,000 calls a second on a slow VM, one group about 25 ms. Below CHUNK rows a second, as with most
+ * installed bases, that is still one commit a second.
+ */
+function transactions(statements: Statement[]): Statement[][] {
+  const groups: Statement[][] = [];
+  let rows = Infinity;
+  for (const st of statements) {
+    if (rows + st.rows > CHUNK) {
+      groups.push([]);
+      rows = 0;
+    }
+    groups[groups.length - 1]!.push(st);
+    rows += st.rows;
+  }
+  return groups;
 }
 
 /**
