@@ -3,6 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secrets } from '../../../kernel/crypto/secrets.js';
+import fc from 'fast-check';
 import { ipNetwork } from './networks.js';
 import { CallhomeRateLimiter } from './rate-limit.js';
 import { DownloadUrls } from './download-urls.js';
@@ -18,8 +19,18 @@ describe('ipNetwork', () => {
     ['64:ff9b::192.0.2.33', '64:ff9b:0::/48'],
     ['not an ip', null],
     ['', null],
+    ['1.2.3.4.5', null],
+    ['256.1.2.3', null],
+    ['10.0.0.1 ', null],
+    [':10.0.0.1', null],
   ];
   for (const [ip, net] of cases) test(`${ip || '(empty)'} → ${net}`, () => assert.equal(ipNetwork(ip), net));
+  test('any IPv4 address, plain or IPv4-mapped, is cut to its /24', () => {
+    fc.assert(fc.property(fc.ipV4(), fc.boolean(), (ip, mapped) => {
+      const [a, b, c] = ip.split('.');
+      assert.equal(ipNetwork(mapped ? `::ffff:${ip}` : ip), `${a}.${b}.${c}.0/24`);
+    }));
+  });
 });
 
 describe('CallhomeRateLimiter', () => {

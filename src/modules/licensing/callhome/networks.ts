@@ -5,6 +5,8 @@ import net from 'node:net';
 
 /** `203.0.113.7` → `203.0.113.0/24`; `2001:db8:1:2::5` → `2001:db8:1::/48`; anything else → null. */
 export function ipNetwork(ip: string): string | null {
+  // A plain IPv4 address first, without the pattern and the split: this runs on every call home.
+  if (ip.charCodeAt(0) !== 0x3a && net.isIPv4(ip)) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   const addr = mapped ? mapped[1] : ip;
   const kind = net.isIP(addr);
