@@ -125,7 +125,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
         // Last-seen and usage from refreshes reach the database in batches (callhome/bookkeeping.ts):
         // staff reading a licence see this node's calls so far, not the state of the last batch.
         api.addHook('preHandler', async (request) => {
-          if (request.method === 'GET') await bookkeeper.flush();
+          if (request.method === 'GET') await bookkeeper.writeRefreshes();
         });
         // The admin API speaks JSON (and multipart for uploads): a body is read as JSON whatever its
         // Content-Type says (curl -d labels it a form, fetch with a string body text/plain, some clients

@@ -131,8 +131,20 @@ export class Bookkeeper {
     return this.enqueue(true);
   }
 
+  /**
+   * Writes the buffered last-seen refreshes now, with only the counter rows that are due, as a tick
+   * does: for readers of machine rows (the admin API), without turning each read into a write of
+   * every licence's counters.
+   */
+  writeRefreshes(): Promise<void> {
+    return this.enqueue(false);
+  }
+
   private enqueue(all: boolean): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writeBatch(all));
+    // Never a rejected chain: one failure would fail every later flush for good.
+    this.flushing = this.flushing.then(() => this.writeBatch(all)).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message }, 'call-home bookkeeping batch not written');
+    });
     return this.flushing;
   }
 
