@@ -236,16 +236,8 @@ function chunks<T>(rows: T[], size: number): T[][] {
  * past a write made on the request path since, and usage is kept when the touch carries none.
  */
 function touchesQuery(flags: DialectFlags, rows: MachineTouch[]): CompiledQuery {
-  const parameters: unknown[] = new Array(rows.length * TOUCH_COLUMNS.length);
-  let i = 0;
-  for (const m of rows) {
-    parameters[i++] = m.licenceId;
-    parameters[i++] = m.computerId;
-    parameters[i++] = m.at;
-    parameters[i++] = m.ip;
-    parameters[i++] = m.version ?? null;
-    parameters[i++] = m.usersInUse ?? null;
-  }
+  const parameters: unknown[] = [];
+  for (const m of rows) parameters.push(m.licenceId, m.computerId, m.at, m.ip, m.version ?? null, m.usersInUse ?? null);
   return CompiledQuery.raw(`update machines set
       last_seen = v.column3,
       last_ip = v.column4,
