@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Database } from './schema.js';
 import { flagsFor, type DialectFlags } from './dialect.js';
 import { inlineWriteBehind, sqliteWriteBehind, type WriteBehind } from './write-behind.js';
 import { inlineReads, sqliteReadThread, type ReadThread } from './read-thread.js';
+import { ImmediateSqliteDialect } from './sqlite-driver.js';
 
 export type Db = Kysely<Database>;
 
@@ -39,11 +40,14 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     // Money and licences are written here: an acknowledged write must survive a power cut.
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
     // Reads map the file instead of copying each page through a read() call. It matters because this
     // connection's page cache is dropped whenever another connection (the write-behind thread) commits,
     // so the pages of a call-home look-up would otherwise be read in again, call after call.
     sqlite.pragma('mmap_size = 1073741824');
+    // A statement that finds another connection's write lock is tried again after a timer, off the
+    // event loop (sqlite-driver.ts); SQLite's own wait would sleep on it. The pragmas above still
+    // waited (better-sqlite3 opens with a 5 s busy timeout).
+    sqlite.pragma('busy_timeout = 0');
     const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     const writeBehind = sqlite.memory ? inlineWriteBehind(db) : sqliteWriteBehind(sqlite.name);
     const reads = sqlite.memory ? inlineReads(db) : sqliteReadThread(sqlite.name);
@@ -62,26 +66,4 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const writeBehind = inlineWriteBehind(db);
   return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', writeBehind, reads: inlineReads(db), close: () => db.destroy() };
-}
-
-/**
- * SQLite transactions that start with BEGIN IMMEDIATE. Another connection writes to the same file (the
- * write-behind thread, or another process): a deferred transaction that reads and then writes would
- * fail with SQLITE_BUSY if that connection committed in between, where an immediate one takes the
- * write lock first and waits for it (busy_timeout) like any other writer.
- */
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig) {
-    super(settings);
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings);
-  }
-}
-
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
 }

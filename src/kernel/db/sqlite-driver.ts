@@ -1,0 +1,88 @@
+// Kysely's SQLite driver, with two changes for a file that other connections write to as well (the
+// write-behind thread, the read thread, other `serve` processes, a `bin/keyward` command):
+//
+// 1. Transactions start with BEGIN IMMEDIATE. A deferred transaction that read and then wrote would
+//    fail with SQLITE_BUSY if another connection committed in between; an immediate one takes the
+//    write lock first and waits for it like any other writer.
+// 2. A statement that finds the write lock taken waits for it without blocking the event loop. SQLite's
+//    own wait (busy_timeout) sleeps inside the call, and better-sqlite3 calls it on the event loop: a
+//    seat-taking write that met a bookkeeping transaction stopped every other request of the process
+//    until that transaction ended, and one process's long transaction stopped the others' requests for
+//    as long. The connection is opened with busy_timeout = 0 (database.ts), so SQLite answers
+//    SQLITE_BUSY at once, and the statement is tried again after a timer, as SQLite's busy handler
+//    would have, until the same deadline.
+//
+// Trying again is safe: SQLite answers SQLITE_BUSY before a statement changes anything, and in WAL mode
+// only where a lock is taken, that is BEGIN IMMEDIATE, a write outside a transaction, or the start of
+// a read. SQLITE_BUSY_SNAPSHOT is the exception: a transaction whose snapshot is stale never succeeds by
+// waiting, so it is thrown at once (BEGIN IMMEDIATE means it does not happen here).
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CompiledQuery, SqliteDialect, SqliteDriver,
+  type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig,
+} from 'kysely';
+
+/** How long a statement waits for another connection's write lock before SQLITE_BUSY is thrown. */
+export const SQLITE_BUSY_WAIT_MS = 5000;
+
+// The pauses of SQLite's own busy handler (sqliteDefaultBusyCallback in main.c), in milliseconds: short
+// at first, since most transactions here last a few milliseconds, then 100 ms at a time.
+const PAUSES_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
+export class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig & { busyWaitMs?: number }) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings, this.settings.busyWaitMs ?? SQLITE_BUSY_WAIT_MS);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  private waiting: DatabaseConnection | null = null;
+
+  constructor(config: SqliteDialectConfig, private readonly busyWaitMs: number) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    // SQLite's driver has one connection, handed out in turn; it is wrapped once.
+    const connection = await super.acquireConnection();
+    this.waiting ??= waitingWhenBusy(connection, this.busyWaitMs);
+    return this.waiting;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+function waitingWhenBusy(connection: DatabaseConnection, waitMs: number): DatabaseConnection {
+  return {
+    executeQuery: <R>(query: CompiledQuery) => whenFree(() => connection.executeQuery<R>(query), waitMs),
+    // Only SELECTs stream (nothing in Keyward does yet), and a read in WAL mode waits for no writer.
+    streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
+  };
+}
+
+/** Runs `statement`, and again after a pause each time SQLite answers that the lock is taken. */
+export async function whenFree<R>(statement: () => Promise<QueryResult<R>>, waitMs: number): Promise<QueryResult<R>> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // better-sqlite3 throws synchronously, inside this try.
+      return await statement();
+    } catch (err) {
+      const left = deadline - Date.now();
+      if (!isBusy(err) || left <= 0) throw err;
+      await sleep(Math.min(PAUSES_MS[Math.min(attempt, PAUSES_MS.length - 1)]!, left));
+    }
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY') && code !== 'SQLITE_BUSY_SNAPSHOT';
+}
