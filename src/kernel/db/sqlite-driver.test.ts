@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SQLite from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { testKernel, type TestKernel, TEST_DIALECT } from '../testing/db.js';
 import type { Database } from './schema.js';
 import { ImmediateSqliteDialect, whenFree } from './sqlite-driver.js';
@@ -23,6 +23,8 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
     other.close();
     await t.close();
   });
+  // A failed test must not leave the lock held for the next one.
+  afterEach(() => { if (other.inTransaction) other.exec('rollback'); });
 
   const setting = (key: string) => ({ key, value: '1', updated_at: 1, updated_by: null });
   const keys = async (prefix: string) =>
@@ -86,6 +88,45 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
     await db.destroy();
   });
 
+  test('a statement refused inside a transaction is not tried again (SQLite says to roll back)', async () => {
+    const own = new SQLite(t.k.dbh.sqlite!.name);
+    own.pragma('busy_timeout = 0');
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: own, busyWaitMs: 5000 }) });
+    other.exec('begin immediate');
+    const state = watch(db.connection().execute(async (c) => {
+      // A deferred transaction, begun by hand: the kernel's own begin with BEGIN IMMEDIATE.
+      await sql`begin`.execute(c);
+      try {
+        await c.insertInto('settings').values(setting('lock5.a')).execute();
+      } finally {
+        await sql`rollback`.execute(c);
+      }
+    }));
+    await sleep(50);
+    assert.equal(state.settled, true, 'the refused insert was being tried again inside the transaction');
+    assert.equal((state.error as { code?: string }).code, 'SQLITE_BUSY');
+    other.exec('rollback');
+    await db.destroy();
+  });
+
+  test('close() lets a statement that waits for the lock finish first', async () => {
+    const own = new SQLite(t.k.dbh.sqlite!.name);
+    own.pragma('busy_timeout = 0');
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: own, busyWaitMs: 2000 }) });
+    other.exec('begin immediate');
+    const write = db.insertInto('settings').values(setting('lock4.a')).execute();
+    const state = watch(write);
+    await sleep(20);
+    const closed = db.destroy();
+    await sleep(20);
+    assert.equal(state.settled, false);
+    other.exec('commit');
+    await write;
+    await closed;
+    assert.equal(own.open, false);
+    assert.deepEqual(await keys('lock4.'), ['lock4.a']);
+  });
+
   test('the kernel\'s connection asks SQLite not to sleep (busy_timeout 0)', () => {
     assert.equal(t.k.dbh.sqlite!.pragma('busy_timeout', { simple: true }), 0);
   });
@@ -121,6 +162,20 @@ describe('whenFree', () => {
       assert.equal(calls, 1);
     });
   }
+
+  test('SQLITE_BUSY is thrown at once when the statement may not be tried again (inside a transaction)', async () => {
+    let calls = 0;
+    await assert.rejects(whenFree(async () => { calls++; throw busy('SQLITE_BUSY'); }, 1000, () => false), { code: 'SQLITE_BUSY' });
+    assert.equal(calls, 1);
+  });
+
+  test('gives up with the last SQLITE_BUSY once the wait is over', async () => {
+    let calls = 0;
+    const started = Date.now();
+    await assert.rejects(whenFree(async () => { calls++; throw busy('SQLITE_BUSY'); }, 30), { code: 'SQLITE_BUSY' });
+    assert.ok(calls > 1, 'tried more than once');
+    assert.ok(Date.now() - started >= 30, 'waited the whole wait');
+  });
 
   test('an error without a code is thrown at once', async () => {
     let calls = 0;

@@ -12,12 +12,16 @@
 //    SQLITE_BUSY at once, and the statement is tried again after a timer, as SQLite's busy handler
 //    would have, until the same deadline.
 //
-// Trying again is safe: SQLite answers SQLITE_BUSY before a statement changes anything, and in WAL mode
-// only where a lock is taken, that is BEGIN IMMEDIATE, a write outside a transaction, or the start of
-// a read. SQLITE_BUSY_SNAPSHOT is the exception: a transaction whose snapshot is stale never succeeds by
-// waiting, so it is thrown at once (BEGIN IMMEDIATE means it does not happen here).
+// Trying again is safe where it is done: outside a transaction (BEGIN IMMEDIATE, a write on its own, the
+// start of a read), where SQLite in WAL mode answers SQLITE_BUSY before the statement changes anything
+// and rolls its implicit transaction back, and for COMMIT, which SQLite leaves open when it is refused.
+// Any other statement inside a transaction is not tried again: SQLite's advice there is to roll back
+// (a transaction that began with BEGIN IMMEDIATE holds the lock, so it does not happen here). While a
+// statement waits it keeps the connection: Kysely's other queries queue behind it, as they did before;
+// the synchronous call-home reads on the raw connection, and answers that make no query, go on.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery, SqliteDialect, SqliteDriver,
   type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig,
@@ -30,8 +34,15 @@ export const SQLITE_BUSY_WAIT_MS = 5000;
 // at first, since most transactions here last a few milliseconds, then 100 ms at a time.
 const PAUSES_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 
+export interface ImmediateSqliteDialectConfig extends Omit<SqliteDialectConfig, 'database'> {
+  /** better-sqlite3's connection itself: whether it is inside a transaction decides what may be tried again. */
+  database: SQLite.Database;
+  /** How long a statement waits for another connection's write lock (default SQLITE_BUSY_WAIT_MS). */
+  busyWaitMs?: number;
+}
+
 export class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly settings: SqliteDialectConfig & { busyWaitMs?: number }) {
+  constructor(private readonly settings: ImmediateSqliteDialectConfig) {
     super(settings);
   }
 
@@ -43,32 +54,47 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 class ImmediateSqliteDriver extends SqliteDriver {
   private waiting: DatabaseConnection | null = null;
 
-  constructor(config: SqliteDialectConfig, private readonly busyWaitMs: number) {
+  constructor(private readonly config: ImmediateSqliteDialectConfig, private readonly busyWaitMs: number) {
     super(config);
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     // SQLite's driver has one connection, handed out in turn; it is wrapped once.
     const connection = await super.acquireConnection();
-    this.waiting ??= waitingWhenBusy(connection, this.busyWaitMs);
+    this.waiting ??= waitingWhenBusy(connection, this.config.database, this.busyWaitMs);
     return this.waiting;
   }
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  override async destroy(): Promise<void> {
+    // A statement may be waiting on a timer for the lock: let it finish (it gives up within the wait)
+    // rather than close the connection under it. The connection is not handed out again.
+    await Promise.race([super.acquireConnection(), sleep(this.busyWaitMs + 100)]);
+    await super.destroy();
+  }
 }
 
-function waitingWhenBusy(connection: DatabaseConnection, waitMs: number): DatabaseConnection {
+function waitingWhenBusy(connection: DatabaseConnection, sqlite: SQLite.Database, waitMs: number): DatabaseConnection {
   return {
-    executeQuery: <R>(query: CompiledQuery) => whenFree(() => connection.executeQuery<R>(query), waitMs),
+    executeQuery: <R>(query: CompiledQuery) =>
+      whenFree(() => connection.executeQuery<R>(query), waitMs, () => !sqlite.inTransaction || isCommit(query.sql)),
     // Only SELECTs stream (nothing in Keyward does yet), and a read in WAL mode waits for no writer.
     streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
   };
 }
 
-/** Runs `statement`, and again after a pause each time SQLite answers that the lock is taken. */
-export async function whenFree<R>(statement: () => Promise<QueryResult<R>>, waitMs: number): Promise<QueryResult<R>> {
+function isCommit(sql: string): boolean {
+  return /^\s*(commit|end)\b/i.test(sql);
+}
+
+/**
+ * Runs `statement`, and again after a pause each time SQLite answers that the lock is taken, as long
+ * as `mayRetry()` says the refused statement left nothing behind (asked after each refusal).
+ */
+export async function whenFree<R>(statement: () => Promise<QueryResult<R>>, waitMs: number, mayRetry: () => boolean = () => true): Promise<QueryResult<R>> {
   const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -76,7 +102,7 @@ export async function whenFree<R>(statement: () => Promise<QueryResult<R>>, wait
       return await statement();
     } catch (err) {
       const left = deadline - Date.now();
-      if (!isBusy(err) || left <= 0) throw err;
+      if (!isBusy(err) || left <= 0 || !mayRetry()) throw err;
       await sleep(Math.min(PAUSES_MS[Math.min(attempt, PAUSES_MS.length - 1)]!, left));
     }
   }

@@ -6,7 +6,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
 // This thread keeps the process's CPU priority, unlike the other background threads
 // (background-thread.cjs): it holds SQLite's write lock while a batch runs, and a seat-taking write on
-// the request thread waits for that lock, blocking its event loop. Starving it would stall answers.
+// the request thread waits for that lock (on a timer, sqlite-driver.ts). Starving it would hold back
+// the answers that take seats.
 
 const db = new SQLite(workerData.file);
 db.pragma('journal_mode = WAL');

@@ -186,9 +186,9 @@ interface Statement {
 /**
  * The statements grouped into transactions of at most CHUNK rows (a larger statement alone). SQLite's
  * write lock is held for one transaction, and a seat-taking write on the request thread waits for it
- * with its event loop blocked: a second's refreshes in one transaction held it for about 200 ms at
- * 4,000 calls a second on a slow VM, one group about 25 ms. Below CHUNK rows a second, as with most
- * installed bases, that is still one commit a second.
+ * (with Kysely's other queries queued behind it): a second's refreshes in one transaction held it for
+ * about 200 ms at 4,000 calls a second on a slow VM, one group about 25 ms. Below CHUNK rows a second,
+ * as with most installed bases, that is still one commit a second.
  */
 function transactions(statements: Statement[]): Statement[][] {
   const groups: Statement[][] = [];
