@@ -30,6 +30,13 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
   const keys = async (prefix: string) =>
     (await t.k.db.selectFrom('settings').select('key').where('key', 'like', `${prefix}%`).orderBy('key').execute()).map((r) => r.key);
 
+  /** A connection of the test's own to the kernel's file, opened as database.ts opens the kernel's. */
+  function ownConnection(busyWaitMs: number) {
+    const sqlite = new SQLite(t.k.dbh.sqlite!.name);
+    sqlite.pragma('busy_timeout = 0');
+    return { sqlite, db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite, busyWaitMs }) }) };
+  }
+
   /** Settles `p` into a flag that can be read synchronously. */
   function watch<T>(p: Promise<T>) {
     const s = { settled: false, error: undefined as unknown };
@@ -69,9 +76,7 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
   });
 
   test('after the wait, SQLITE_BUSY reaches the caller and nothing is written', async () => {
-    const sqlite = new SQLite(t.k.dbh.sqlite!.name);
-    sqlite.pragma('busy_timeout = 0');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite, busyWaitMs: 40 }) });
+    const { db } = ownConnection(40);
     other.exec('begin immediate');
     try {
       await assert.rejects(db.insertInto('settings').values(setting('lock3.a')).execute(), { code: 'SQLITE_BUSY' });
@@ -89,12 +94,10 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
   });
 
   test('a statement refused inside a transaction is not tried again (SQLite says to roll back)', async () => {
-    const own = new SQLite(t.k.dbh.sqlite!.name);
-    own.pragma('busy_timeout = 0');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: own, busyWaitMs: 5000 }) });
+    const { db } = ownConnection(5000);
     other.exec('begin immediate');
     const state = watch(db.connection().execute(async (c) => {
-      // A deferred transaction, begun by hand: the kernel's own begin with BEGIN IMMEDIATE.
+      // A deferred transaction, begun by hand (the kernel's transactions begin with BEGIN IMMEDIATE).
       await sql`begin`.execute(c);
       try {
         await c.insertInto('settings').values(setting('lock5.a')).execute();
@@ -110,9 +113,7 @@ describe('SQLite statements wait for another connection\'s write lock off the ev
   });
 
   test('close() lets a statement that waits for the lock finish first', async () => {
-    const own = new SQLite(t.k.dbh.sqlite!.name);
-    own.pragma('busy_timeout = 0');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: own, busyWaitMs: 2000 }) });
+    const { sqlite: own, db } = ownConnection(2000);
     other.exec('begin immediate');
     const write = db.insertInto('settings').values(setting('lock4.a')).execute();
     const state = watch(write);
