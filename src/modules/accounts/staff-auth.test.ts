@@ -4,6 +4,7 @@ import * as OTPAuth from 'otpauth';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { TestBrowser } from '../../kernel/testing/http.js';
 import { apiKeyLooksValid } from '../../kernel/crypto/tokens.js';
+import { KEY_FAILURES_PER_MINUTE } from './index.js';
 
 let t: TestApp;
 before(async () => { t = await testApp(); });
@@ -110,8 +111,19 @@ describe('staff API keys', () => {
     await t.modules.accounts.staff.revokeApiKey(row.id, null);
     const revoked = await t.app.inject({ url: '/api/v1/admin/whoami', headers: { authorization: `Bearer ${key}` } });
     assert.equal(revoked.statusCode, 401);
-    let last = 0;
-    for (let i = 0; i < 25; i++) last = (await t.app.inject({ url: '/api/v1/admin/whoami', headers: { authorization: 'Bearer kwk_nope' } })).statusCode;
-    assert.equal(last, 429);
+  });
+
+  test('a flood of bad keys from one address gets 429, and a valid key from that address still passes', async () => {
+    const { key } = await t.modules.accounts.staff.createApiKey('flood-proof', null);
+    const from = (authorization: string) => t.app.inject({ url: '/api/v1/admin/whoami', remoteAddress: '198.51.100.7', headers: { authorization } });
+    const statuses: number[] = [];
+    for (let i = 0; i < KEY_FAILURES_PER_MINUTE + 2; i++) statuses.push((await from('Bearer kwk_nope')).statusCode);
+    assert.deepEqual(statuses.slice(0, KEY_FAILURES_PER_MINUTE), Array(KEY_FAILURES_PER_MINUTE).fill(401), 'up to the limit, 401');
+    assert.deepEqual(statuses.slice(KEY_FAILURES_PER_MINUTE), [429, 429], 'past it, 429');
+    const limited = await from('Bearer kwk_nope');
+    assert.equal(limited.json().error.code, 'RATE_LIMITED');
+    assert.equal((await from(`Bearer ${key}`)).statusCode, 200, 'the valid key is not locked out');
+    assert.equal((await from(`bearer ${key}`)).statusCode, 200, 'the scheme is case-insensitive');
+    assert.equal((await t.app.inject({ url: '/api/v1/admin/whoami', remoteAddress: '198.51.100.8', headers: { authorization: 'Bearer kwk_nope' } })).statusCode, 401, 'another address is not affected');
   });
 });

@@ -28,12 +28,10 @@ describe('authentication', () => {
       ['POST', '/api/v1/admin/licences/K/machines/M/block'], ['POST', '/api/v1/admin/products/mailserver/releases'],
       ['POST', '/api/v1/admin/addons'], ['POST', '/api/v1/admin/addons/x/content'], ['GET', '/api/v1/admin/licences-shared'],
     ];
-    let n = 0;
     for (const [method, url] of routes) {
       for (const authorization of [undefined, 'Bearer kwk_not-a-real-key', `Basic ${h.apiKey}`]) {
-        // A fresh address each time: accounts refuses an address after 20 bad keys a minute (429).
         const res = await t.app.inject({
-          method: method as 'GET', url, payload: method === 'GET' ? undefined : '{bad json', remoteAddress: `192.0.2.${++n}`,
+          method: method as 'GET', url, payload: method === 'GET' ? undefined : '{bad json',
           headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
         });
         assert.equal(res.statusCode, 401, `${method} ${url} ${authorization}`);
