@@ -208,6 +208,39 @@ describe('releases and content', () => {
   });
 });
 
+describe('malformed uploads', () => {
+  const B = 'XXkeywardXX';
+  const field = (name: string, value: string) => `--${B}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const file = (name: string) => `--${B}\r\nContent-Disposition: form-data; name="${name}"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n`;
+  const bodies: Array<[string, string, string, string]> = [
+    // [case, content type, body, field]
+    ['no boundary', 'multipart/form-data', `${field('version', '9.9.1')}--${B}--\r\n`, 'body'],
+    ['cut off after a field', `multipart/form-data; boundary=${B}`, `${field('version', '9.9.1')}--${B}`, 'body'],
+    ['cut off inside the file', `multipart/form-data; boundary=${B}`, `${field('version', '9.9.1')}--${B}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n\r\nhalf a fi`, 'body'],
+    // The parser skips a part without a Content-Disposition: the call then lacks its version.
+    ['a part without a name', `multipart/form-data; boundary=${B}`, `--${B}\r\nno header here\r\n\r\nx\r\n--${B}--\r\n`, 'version'],
+    ['two files', `multipart/form-data; boundary=${B}`, `${field('version', '9.9.1')}${file('file')}${file('file')}--${B}--\r\n`, 'file'],
+    ['more fields than the call takes', `multipart/form-data; boundary=${B}`, `${field('version', '9.9.1')}${Array.from({ length: 30 }, (_, i) => field(`f${i}`, 'x')).join('')}--${B}--\r\n`, 'body'],
+  ];
+  for (const [route, url] of [['release', '/api/v1/admin/products/mailserver/releases'], ['content', '/api/v1/admin/addons/mailserver-spam/content']] as const) {
+    for (const [name, type, body, expected] of bodies) {
+      test(`${route}: ${name} is a 400 naming ${expected}, and nothing is stored`, async () => {
+        const before = await stored();
+        const res = await t.app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': type, authorization: `Bearer ${h.apiKey}` } });
+        assert.equal(res.statusCode, 400, res.body);
+        assert.equal(json(res.body).error.code, 'BAD_REQUEST');
+        assert.equal(json(res.body).error.field, expected);
+        assert.deepEqual(await stored(), before);
+      });
+    }
+  }
+  async function stored() {
+    const releases = await t.k.db.selectFrom('releases').select('version').where('version', '=', '9.9.1').execute();
+    const packs = await t.k.db.selectFrom('content_packs').select('version').where('version', '=', '9.9.1').execute();
+    return { releases: releases.length, packs: packs.length };
+  }
+});
+
 test('GET /api/v1/admin/licences-shared lists licences that look shared', async () => {
   const res = await h.admin('GET', '/api/v1/admin/licences-shared');
   assert.equal(res.statusCode, 200);

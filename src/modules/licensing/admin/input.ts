@@ -36,6 +36,14 @@ export interface MultipartBody {
  * hashing. Fields may come before or after the file.
  */
 export async function readMultipart(request: FastifyRequest, dataDir: string): Promise<MultipartBody> {
+  try {
+    return await readParts(request, dataDir);
+  } catch (err) {
+    throw asBadUpload(err);
+  }
+}
+
+async function readParts(request: FastifyRequest, dataDir: string): Promise<MultipartBody> {
   const fields: Record<string, string> = Object.create(null);
   let file: StoredFile | null = null;
   for await (const part of request.parts()) {
@@ -44,13 +52,7 @@ export async function readMultipart(request: FastifyRequest, dataDir: string): P
         part.file.resume();
         throw badRequest('Send one file, in the field named "file".', part.fieldname);
       }
-      try {
-        file = await storeFile(dataDir, part.file, part.filename);
-      } catch (err) {
-        // The multipart limit trips while the file streams in; answer it as the contract's 413.
-        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new FileTooLarge('The file is larger than the server accepts.');
-        throw err;
-      }
+      file = await storeFile(dataDir, part.file, part.filename);
       if ((part as MultipartFile).file.truncated) {
         fs.rmSync(path.join(dataDir, file.path), { force: true });
         throw new FileTooLarge('The file is larger than the server accepts.');
@@ -61,6 +63,28 @@ export async function readMultipart(request: FastifyRequest, dataDir: string): P
     }
   }
   return { fields, file };
+}
+
+/**
+ * What the multipart parser throws, as the contract's answers. Its limits come as FST_ errors whose
+ * status and text are not the contract's; a body it cannot read (no boundary, cut off, a broken part
+ * header) comes from busboy as a plain Error, which would otherwise be answered 500. Our own errors
+ * and the file system's (a full disk is our fault) pass through.
+ */
+function asBadUpload(err: unknown): unknown {
+  const e = err as Error & { code?: string; statusCode?: number; syscall?: string };
+  switch (e.code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new FileTooLarge('The file is larger than the server accepts.');
+    case 'FST_FILES_LIMIT':
+      return badRequest('Send one file, in the field named "file".', 'file');
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return badRequest('The form has more fields than this call takes.', 'body');
+  }
+  if (e.syscall !== undefined) return err;
+  if (e.statusCode !== undefined && !e.code?.startsWith('FST_')) return err;
+  return badRequest('The multipart body could not be read: it is malformed or incomplete.', 'body');
 }
 
 /** A multipart text field read as a boolean ("true"/"false"/"1"/"0"); undefined when absent. */
