@@ -125,6 +125,9 @@ describe('content offers and downloads', () => {
       u.origin + u.pathname.replace(/[^/]+$/, 'other.exe') + u.search,
       installer.split('?')[0],
       pack.replace('/c/', '/r/'),
+      // The same licence id percent-encoded: the same value once decoded, but not the URL that was signed.
+      installer.replace(/l=([^&])/, (_m, c: string) => `l=%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      installer.replace(/l=([^&]+)/, (_m, id: string) => `l=${id.replace('-', '%2D')}`),
     ];
     for (const url of tampered) {
       const res = await fetchUrl(url);

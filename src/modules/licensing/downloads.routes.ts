@@ -8,7 +8,7 @@ import type { Kernel } from '../../kernel/context.js';
 import type { DownloadUrls } from './callhome/download-urls.js';
 import { storedPath } from './files.js';
 
-const SIGNED_QUERY = /^l=[A-Za-z0-9._~%-]+&e=[1-9]\d{0,11}&s=[A-Za-z0-9_-]+$/;
+const SIGNED_QUERY = /^l=([A-Za-z0-9._~%-]+)&e=[1-9]\d{0,11}&s=[A-Za-z0-9_-]+$/;
 const DENIED = { error: { code: 'FORBIDDEN', message: 'This download link has expired or is not valid for a current licence. Check for updates again to get a new one.' } };
 
 export async function registerDownloads(app: FastifyInstance, k: Kernel, urls: DownloadUrls): Promise<void> {
@@ -18,8 +18,11 @@ export async function registerDownloads(app: FastifyInstance, k: Kernel, urls: D
       // The query must be exactly what was signed (`l`, `e`, `s`, in that order, nothing added): any change
       // to the URL is a 403, not only a change to the signed parts.
       const q = request.url.indexOf('?');
-      if (q < 0 || !SIGNED_QUERY.test(request.url.slice(q + 1))) return deny(reply);
-      const target = urls.verify(request.url.slice(0, q), request.query as Record<string, unknown>, now);
+      const signed = q < 0 ? null : SIGNED_QUERY.exec(request.url.slice(q + 1));
+      const query = request.query as Record<string, unknown>;
+      // `l` as sent must be `l` as signed: a percent-encoded spelling of the same id is a changed URL too.
+      if (!signed || typeof query.l !== 'string' || encodeURIComponent(query.l) !== signed[1]) return deny(reply);
+      const target = urls.verify(request.url.slice(0, q), query, now);
       if (!target) return deny(reply);
       const file = target.kind === 'r' ? await releaseFile(k, target.id, target.licenceId, now) : await contentFile(k, target.id, target.licenceId, now);
       if (!file) return deny(reply);
