@@ -139,6 +139,18 @@ describe('hostile call-home input', () => {
     await assertSigned(h, text);
   });
 
+  test('a Content-Type that is no media type (empty, "json") is ignored like a missing one, not a 415', async () => {
+    for (const type of ['', 'json', ';', 'application/json; charset']) {
+      const call = await t.app.inject({ method: 'POST', url: '/api/v1/callhome', payload: JSON.stringify(valid()), headers: { 'content-type': type } });
+      assert.equal(call.statusCode, 200, `callhome, ${JSON.stringify(type)}: ${call.body}`);
+      await assertSigned(h, call);
+      const file = await t.app.inject({ method: 'POST', url: '/api/v1/licence-file', payload: JSON.stringify({ licence: 'NOPE', computerId: valid().computerId, nonce: valid().nonce }), headers: { 'content-type': type } });
+      assert.equal(file.statusCode, 200, `licence-file, ${JSON.stringify(type)}: ${file.body}`);
+      assert.equal(JSON.parse(file.body).code, 'NOT_FOUND');
+      await assertSigned(h, file);
+    }
+  });
+
   test('unknown routes and wrong methods under /api/v1 are signed 404s; the admin API is not signed', async () => {
     for (const [method, url] of [['GET', '/api/v1/nothing-here'], ['GET', '/api/v1/callhome'], ['DELETE', '/api/v1/keys'], ['GET', '/api/v1']] as const) {
       const res = await t.app.inject({ method, url });

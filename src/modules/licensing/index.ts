@@ -12,6 +12,7 @@ import { answerFrameworkError, registerCallhomeApi } from './callhome/callhome.r
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
+import { readBodiesWhateverTheirType } from '../../kernel/http/any-content-type.js';
 import { CommitmentPool } from '../../kernel/crypto/commitments.js';
 import type { FastLane } from '../../kernel/http/fast-lane.js';
 import { SignerHolder } from './callhome/signer.js';
@@ -130,6 +131,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
         // The admin API speaks JSON (and multipart for uploads): a body is read as JSON whatever its
         // Content-Type says (curl -d labels it a form, fetch with a string body text/plain, some clients
         // send none), so a JSON body is never a 415 or a mangled form, and anything else is a 400.
+        readBodiesWhateverTheirType(api, (type) => /^\s*multipart\//i.test(type));
         api.removeAllContentTypeParsers();
         api.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
           const text = body as string;

@@ -21,6 +21,7 @@ import { AnswerSchema, ErrorSchema, KeysSchema } from './schemas.js';
 import { ExternalIp } from './client-ip.js';
 import { CallhomeExchange, rateLimited, readJson, refusedFor, type Exchanged } from './callhome.exchange.js';
 import type { FastLane } from '../../../kernel/http/fast-lane.js';
+import { readBodiesWhateverTheirType } from '../../../kernel/http/any-content-type.js';
 
 export const CALLHOME_BODY_LIMIT = 16 * 1024;
 
@@ -74,6 +75,7 @@ export async function registerCallhomeApi(app: FastifyInstance, deps: CallhomeDe
   await app.register(async (api) => {
     // Bodies are read as JSON whatever their content type (readJson), with the contract's 16 KiB limit
     // enforced while reading, before anything is parsed.
+    readBodiesWhateverTheirType(api);
     api.removeAllContentTypeParsers();
     api.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: CALLHOME_BODY_LIMIT }, (_req, body, done) => {
       try {
