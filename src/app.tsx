@@ -51,6 +51,7 @@ export interface App {
  */
 export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
   let frameworkError: LicensingModule['frameworkError'] = (err, _request, reply) => { reply.code(err.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
+  let clientError: LicensingModule['clientError'] = (_err, socket) => { socket.destroy(); };
   // Plain call-home calls are served in front of the framework (kernel/http/fast-lane.ts).
   const lane = new FastLane();
   const app = Fastify({
@@ -65,6 +66,8 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     routerOptions: { maxParamLength: 256 },
     // Bad percent-encoding or an over-long parameter never reaches a context: a 400, signed under /api/v1.
     frameworkErrors: (err, request, reply) => { frameworkError(err, request, reply); },
+    // A request Node's HTTP parser refuses never reaches a route: answered with a signed error object.
+    clientErrorHandler: (err, socket) => { clientError(err, socket); },
   });
 
   app.decorateRequest('apiKey', null);
@@ -128,6 +131,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   // Surface 3: call-home (bare, signed answers) and its downloads; licensing's admin API in its own context.
   const licensing = createLicensingModule(k);
   frameworkError = licensing.frameworkError;
+  clientError = licensing.clientError;
   await licensing.registerPublic(app, lane);
   await licensing.registerAdmin(app, accounts.apiKeyAuth());
 

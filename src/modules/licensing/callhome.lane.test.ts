@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { verifyEd25519 } from '../../kernel/crypto/signing.js';
 import { LICENSING_SETTINGS_KEY } from './index.js';
@@ -116,6 +116,33 @@ describe('call-home on the fast lane', () => {
       assert.ok(limited.modules.lane.handled >= 2);
     } finally {
       await limited.close();
+    }
+  });
+
+  test('requests Node\'s HTTP parser refuses get the contract\'s signed 400, not Node\'s own answer', async () => {
+    const { port } = t.app.server.address() as AddressInfo;
+    const body = JSON.stringify(callBody(key, { computerId: computerId('lane-raw') }));
+    const head = (extra: string) => `POST /api/v1/callhome HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extra}`;
+    const cases: [string, string, string][] = [
+      ['headers over 16 KB', `${head(`X-Pad: ${'a'.repeat(20_000)}\r\nContent-Length: ${body.length}\r\n\r\n`)}${body}`, 'headers'],
+      ['a Content-Length that is no number', `${head('Content-Length: abc\r\n\r\n')}${body}`, 'headers'],
+      ['Content-Length with Transfer-Encoding', `${head(`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n`)}${body}`, 'headers'],
+      ['a bad chunk size', `${head('Transfer-Encoding: chunked\r\n\r\n')}zz\r\n${body}\r\n0\r\n\r\n`, 'body'],
+    ];
+    for (const [name, request, field] of cases) {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+        const chunks: Buffer[] = [];
+        socket.on('data', (c) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        socket.on('error', (err) => (chunks.length ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(err)));
+      });
+      const [headText, answer = ''] = raw.split('\r\n\r\n');
+      assert.match(headText!, /^HTTP\/1\.1 400 /, name);
+      const signature = /\r\nkeyward-signature: (.*)/i.exec(headText!)?.[1] ?? null;
+      const a = await verified(400, '', answer, signature, null);
+      assert.deepEqual(JSON.parse(a.body).error.code, 'BAD_REQUEST', name);
+      assert.equal(JSON.parse(a.body).error.field, field, name);
     }
   });
 

@@ -1,6 +1,7 @@
 // The licensing module's only door: the call-home surface, the downloads, the admin API, the services
 // other modules use (the shop will create licences through `licences`), migrations and privacy.
 
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Kernel } from '../../kernel/context.js';
@@ -8,7 +9,7 @@ import { DAY_MS } from '../../kernel/clock.js';
 import { CatalogCache } from './callhome/catalog.js';
 import { Bookkeeper } from './callhome/bookkeeping.js';
 import { CallhomeService } from './callhome/callhome.service.js';
-import { answerFrameworkError, registerCallhomeApi } from './callhome/callhome.routes.js';
+import { answerClientError, answerFrameworkError, registerCallhomeApi } from './callhome/callhome.routes.js';
 import { DownloadUrls } from './callhome/download-urls.js';
 import { CallhomeRateLimiter } from './callhome/rate-limit.js';
 import { sharedCounterStore } from '../../kernel/http/shared-counter.js';
@@ -68,6 +69,8 @@ export interface LicensingModule {
   flush(): Promise<void>;
   /** Fastify's `frameworkErrors` (bad percent-encoding, over-long path parameters): a 400, signed under /api/v1. */
   frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void;
+  /** Fastify's `clientErrorHandler` (requests Node's HTTP parser refused): the contract's signed error object. */
+  clientError(err: NodeJS.ErrnoException, socket: Duplex): void;
   /** Re-reads the active signing key now (it is also re-read every 30 seconds). */
   reloadSigningKey(): Promise<void>;
   settings(): Promise<CallhomeSettings>;
@@ -151,6 +154,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
     },
     flush: () => bookkeeper.flush(),
     frameworkError: (err, request, reply) => answerFrameworkError(signer, err, request, reply),
+    clientError: (err, socket) => answerClientError(signer, err, socket),
     reloadSigningKey: () => signer.reload(),
     syncRateLimits: () => limiter.sync(),
   };

@@ -3,6 +3,7 @@
 // The admin API shares the /api/v1 prefix but lives in another context; its answers are not signed.
 
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
 import type { Kernel } from '../../../kernel/context.js';
 import { badRequest, classify } from '../../../kernel/http/errors.js';
@@ -183,6 +184,35 @@ export function answerFrameworkError(signer: SignerHolder, err: FastifyError, re
     } catch { /* the key is not loaded yet (before onReady): answer unsigned rather than not at all */ }
   }
   reply.send(body);
+}
+
+/** Where a request Node's HTTP parser refused went wrong, for the error object's `field`. */
+const CLIENT_ERROR_FIELDS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: 'headers', HPE_INVALID_HEADER_TOKEN: 'headers', HPE_INVALID_CONTENT_LENGTH: 'headers',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'headers', HPE_INVALID_TRANSFER_ENCODING: 'headers',
+  HPE_INVALID_CHUNK_SIZE: 'body', HPE_INVALID_EOF_STATE: 'body',
+};
+
+/**
+ * Answers what Node's HTTP parser refuses before any route sees it (headers over 16 KB, a Content-Length
+ * that is not a number or comes with Transfer-Encoding, a bad chunk size): Fastify's `clientErrorHandler`.
+ * The path is unknown then, so every such answer is the contract's signed error object: 400 (the
+ * contract's status for a malformed request), or 408 when the request never finished arriving.
+ */
+export function answerClientError(signer: SignerHolder, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  const body = JSON.stringify(timeout
+    ? { error: { code: 'REQUEST_TIMEOUT', message: 'The request did not arrive in time.' } }
+    : { error: { code: 'BAD_REQUEST', message: err.code === 'HPE_HEADER_OVERFLOW' ? 'The request headers are too large.' : 'The request is not valid HTTP.', field: CLIENT_ERROR_FIELDS[err.code ?? ''] ?? 'request' } });
+  let signature = '';
+  try {
+    signature = `Keyward-Signature: ${signer.header(body)}\r\n`;
+  } catch { /* the key is not loaded yet (before onReady): answer unsigned rather than not at all */ }
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${timeout ? '408 Request Timeout' : '400 Bad Request'}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${signature}X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 /** Signs every answer under /api/v1 except the admin API's; a 304 has no body and no signature. */
