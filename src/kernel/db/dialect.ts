@@ -56,3 +56,13 @@ export function valuesRows(flags: DialectFlags, types: readonly ValuesType[], ro
   for (let r = 0; r < rows; r++) out[r] = `(${types.map((t) => `cast($${++n} as ${t})`).join(', ')})`;
   return out.join(', ');
 }
+
+/**
+ * Whether `err` is the database refusing a row that breaks a unique index or primary key: PostgreSQL's
+ * SQLSTATE 23505, SQLite's extended codes. On PostgreSQL the transaction it happened in is aborted, so
+ * rethrow (the transaction then rolls back) rather than run more statements in it.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -3,10 +3,11 @@
 
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
+import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { badRequest } from '../../kernel/http/errors.js';
 import { compareContentParts, parseContentVersion } from './validation/content-version.js';
 import { isSemver } from './validation/semver.js';
-import { AddonNotFound, Duplicate, ProductNotFound } from './licensing.errors.js';
+import { AddonNotFound, Duplicate, duplicateOnUniqueViolation, ProductNotFound } from './licensing.errors.js';
 import type { CatalogCache } from './callhome/catalog.js';
 import type { StoredFile } from './files.js';
 import type { Actor, LicencesService } from './licences.service.js';
@@ -48,9 +49,10 @@ export class CatalogService {
     if (!isSemver(input.version)) {
       throw badRequest('version must be a SemVer 2.0 version MAJOR.MINOR.PATCH with an optional -prerelease, no build metadata and no leading zeros', 'version');
     }
+    const duplicate = `${productCode} ${input.version} is already released on the ${input.channel} channel.`;
     const dup = await this.k.db.selectFrom('releases').select('id')
       .where('product_id', '=', productId).where('channel', '=', input.channel).where('version', '=', input.version).executeTakeFirst();
-    if (dup) throw new Duplicate(`${productCode} ${input.version} is already released on the ${input.channel} channel.`);
+    if (dup) throw new Duplicate(duplicate);
     const now = this.k.clock.now();
     const id = newId();
     const releasedAt = input.releasedAt ?? now;
@@ -58,7 +60,7 @@ export class CatalogService {
       id, product_id: productId, channel: input.channel, version: input.version, released_at: releasedAt,
       security: input.security ? 1 : 0, notes: input.notes, file_sha256: file?.sha256 ?? null, file_size: file?.size ?? null,
       file_path: file?.path ?? null, file_name: file?.name ?? null, created_at: now,
-    }).execute();
+    }).execute().catch(duplicateOnUniqueViolation(duplicate));
     this.cache.invalidate(productId);
     await this.k.audit.record({ actorKind: actor.kind === 'customer' ? 'customer' : actor.kind, actorId: actor.id, action: 'licensing.release.created', target: id, detail: { product: productCode, version: input.version, channel: input.channel } });
     return {
@@ -69,10 +71,12 @@ export class CatalogService {
 
   async createAddon(input: { code: string; name: string; product: string }, actor: Actor): Promise<{ code: string; name: string; product: string }> {
     const productId = await this.licences.productId(input.product);
+    const duplicate = `An add-on with the code ${input.code} exists already.`;
     const dup = await this.k.db.selectFrom('addons').select('id').where('code', '=', input.code).executeTakeFirst();
-    if (dup) throw new Duplicate(`An add-on with the code ${input.code} exists already.`);
+    if (dup) throw new Duplicate(duplicate);
     const id = newId();
-    await this.k.db.insertInto('addons').values({ id, product_id: productId, code: input.code, name: input.name, created_at: this.k.clock.now() }).execute();
+    await this.k.db.insertInto('addons').values({ id, product_id: productId, code: input.code, name: input.name, created_at: this.k.clock.now() }).execute()
+      .catch(duplicateOnUniqueViolation(duplicate));
     await this.k.audit.record({ actorKind: actor.kind === 'customer' ? 'customer' : actor.kind, actorId: actor.id, action: 'licensing.addon.created', target: id, detail: { code: input.code } });
     return { code: input.code, name: input.name, product: input.product };
   }
@@ -88,18 +92,23 @@ export class CatalogService {
     const addon = await this.requireAddon(addonCode);
     const parts = parseContentVersion(version);
     if (!parts) throw badRequest('version must be one or more dot-separated decimal numbers, e.g. 2026.11.25.1', 'version');
-    // 1.2 and 1.2.0 are the same content version to clients, so they are duplicates here too.
-    const existing = await this.k.db.selectFrom('content_packs').select('version').where('addon_id', '=', addon.id).execute();
-    if (existing.some((e) => { const p = parseContentVersion(e.version); return p !== null && compareContentParts(p, parts) === 0; })) {
-      throw new Duplicate(`Content version ${version} of ${addonCode} exists already.`);
-    }
+    const duplicate = `Content version ${version} of ${addonCode} exists already.`;
     const id = newId();
-    await this.k.db.insertInto('content_packs').values({
-      id, addon_id: addon.id, version, file_sha256: file.sha256, file_size: file.size, file_path: file.path, file_name: file.name,
-      created_at: this.k.clock.now(),
-    }).execute();
+    await this.k.db.transaction().execute(async (trx) => {
+      // 1.2 and 1.2.0 are the same content version to clients, so they are duplicates here too. No index
+      // can see that, so uploads to one add-on take its row lock (SQLite's writer lock) and check in turn.
+      await lockForUpdate(trx.selectFrom('addons').select('id').where('id', '=', addon.id), this.k.flags).execute();
+      const existing = await trx.selectFrom('content_packs').select('version').where('addon_id', '=', addon.id).execute();
+      if (existing.some((e) => { const p = parseContentVersion(e.version); return p !== null && compareContentParts(p, parts) === 0; })) {
+        throw new Duplicate(duplicate);
+      }
+      await trx.insertInto('content_packs').values({
+        id, addon_id: addon.id, version, file_sha256: file.sha256, file_size: file.size, file_path: file.path, file_name: file.name,
+        created_at: this.k.clock.now(),
+      }).execute().catch(duplicateOnUniqueViolation(duplicate));
+      await this.k.audit.record({ actorKind: actor.kind === 'customer' ? 'customer' : actor.kind, actorId: actor.id, action: 'licensing.content.created', target: id, detail: { addon: addonCode, version } }, trx);
+    });
     this.cache.invalidate(addon.productId);
-    await this.k.audit.record({ actorKind: actor.kind === 'customer' ? 'customer' : actor.kind, actorId: actor.id, action: 'licensing.content.created', target: id, detail: { addon: addonCode, version } });
     return { addon: addonCode, version, sha256: file.sha256, size: file.size, name: file.name };
   }
 

@@ -3,13 +3,14 @@
 
 import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
+import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import { generateLicenceKey, formatLicenceKey, normaliseLicenceKey } from './validation/keys.js';
 import { withPolicyDefaults, type Policy, type VendorStatus } from './validation/snapshot.js';
-import { parsePolicy } from './validation/snapshot.repository.js';
+import { lockLicence, parsePolicy } from './validation/snapshot.repository.js';
 import { currentPolicyDefaults } from './licensing.settings.js';
 import { blockMachine, listMachines, releaseMachine } from './machines.repository.js';
-import { AddonNotFound, Duplicate, LicenceFileRefused, LicenceNotFound, MachineNotFound, ProductNotFound } from './licensing.errors.js';
+import { AddonNotFound, Duplicate, duplicateOnUniqueViolation, LicenceFileRefused, LicenceNotFound, MachineNotFound, ProductNotFound } from './licensing.errors.js';
 import type { CallhomeService } from './callhome/callhome.service.js';
 import { randomToken } from '../../kernel/crypto/tokens.js';
 import { badRequest } from '../../kernel/http/errors.js';
@@ -85,10 +86,12 @@ export class LicencesService {
 
   async createProduct(input: { code: string; name: string }, actor: Actor): Promise<{ code: string; name: string; createdAt: string }> {
     const now = this.k.clock.now();
+    const duplicate = `A product with the code ${input.code} exists already.`;
     const exists = await this.k.db.selectFrom('products').select('id').where('code', '=', input.code).executeTakeFirst();
-    if (exists) throw new Duplicate(`A product with the code ${input.code} exists already.`);
+    if (exists) throw new Duplicate(duplicate);
     const id = newId();
-    await this.k.db.insertInto('products').values({ id, code: input.code, name: input.name, created_at: now }).execute();
+    await this.k.db.insertInto('products').values({ id, code: input.code, name: input.name, created_at: now }).execute()
+      .catch(duplicateOnUniqueViolation(duplicate));
     await this.audit(actor, 'licensing.product.created', id, { code: input.code });
     return { code: input.code, name: input.name, createdAt: new Date(now).toISOString() };
   }
@@ -132,11 +135,15 @@ export class LicencesService {
     };
   }
 
-  /** Changes what is given; `policy` merges into the stored policy, `addons` replaces the set. */
+  /**
+   * Changes what is given; `policy` merges into the stored policy, `addons` replaces the set. The row is
+   * locked before it is read, so concurrent PATCHes apply one after the other and none is lost.
+   */
   async updateLicence(key: string, patch: LicencePatch, actor: Actor): Promise<LicenceView> {
     const id = await this.licenceId(key);
     await this.k.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('licences').select(['product_id', 'policy']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await lockForUpdate(trx.selectFrom('licences').select(['product_id', 'policy']).where('id', '=', id), this.k.flags)
+        .executeTakeFirstOrThrow();
       const set: Record<string, unknown> = { updated_at: this.k.clock.now() };
       if (patch.status !== undefined) set.status = patch.status;
       if (patch.maxUsers !== undefined) set.max_users = patch.maxUsers;
@@ -158,6 +165,8 @@ export class LicencesService {
   async releaseMachine(key: string, computerId: string, actor: Actor): Promise<void> {
     const id = await this.licenceId(key);
     const done = await this.k.db.transaction().execute(async (trx) => {
+      // Like a call home that takes a seat: otherwise one that read the machine before could write it back.
+      await lockLicence(trx, this.k.flags, id);
       const ok = await releaseMachine(trx, id, computerId);
       if (ok) await this.audit(actor, 'licensing.machine.released', id, {}, trx);
       return ok;
@@ -169,6 +178,7 @@ export class LicencesService {
   async blockMachine(key: string, computerId: string, actor: Actor): Promise<void> {
     const id = await this.licenceId(key);
     await this.k.db.transaction().execute(async (trx) => {
+      await lockLicence(trx, this.k.flags, id);
       await blockMachine(trx, id, computerId);
       await this.audit(actor, 'licensing.machine.blocked', id, {}, trx);
     });

@@ -3,6 +3,7 @@
 // BAD_REQUEST (kernel/http/errors.ts `badRequest`) for invalid bodies, as the contract asks.
 
 import createError from '@fastify/error';
+import { isUniqueViolation } from '../../kernel/db/dialect.js';
 
 export const ProductNotFound = createError<'LIC_PRODUCT_NOT_FOUND', 404, [string]>('LIC_PRODUCT_NOT_FOUND', 'No product has the code %s.', 404);
 export const LicenceNotFound = createError('LIC_LICENCE_NOT_FOUND', 'No licence has this key.', 404);
@@ -16,3 +17,13 @@ export const NoRelease = createError<'NOT_FOUND', 404, [string]>('NOT_FOUND', '%
 /** My account: a customer released as many machines from one licence this month as the setting allows. */
 export const ReleaseLimitReached = createError<'LIC_RELEASE_LIMIT', 429, [string]>('LIC_RELEASE_LIMIT', '%s', 429);
 export const InvalidComputerId = createError('LIC_INVALID_COMPUTER_ID', 'A computer ID is 64 characters, 0–9 and a–f. Copy it from the program\'s licence screen.', 400);
+
+/**
+ * For `.catch()` on an insert whose duplicate check ran first: a concurrent create that passed the same
+ * check wins the unique index, and this one is answered as the duplicate it is.
+ */
+export function duplicateOnUniqueViolation(message: string): (err: unknown) => never {
+  return (err) => {
+    throw isUniqueViolation(err) ? new Duplicate(message) : err;
+  };
+}
