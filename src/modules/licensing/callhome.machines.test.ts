@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { callBody, computerId, createLicence, harness, seedProduct, type Harness } from './testing.js';
-import { LAST_SEEN_RESOLUTION_MS } from './callhome/callhome.service.js';
 import { snapshotStatement } from './validation/snapshot.repository.js';
 
 let t: TestApp;
@@ -196,36 +195,39 @@ describe('durability', () => {
     t.clock.set(START);
     const lic = await createLicence(h);
     await call(lic.key, A);
-    t.clock.advance(LAST_SEEN_RESOLUTION_MS);
+    t.clock.advance(60_000);
     await call(lic.key, A); // buffered refresh
     await admin(lic.key, A, 'release');
     await t.modules.licensing.flush();
     const a = (await rowsNow(lic.licenceId)).get(A)!;
     assert.equal(a.status, 'released');
-    assert.equal(a.last_seen, START + LAST_SEEN_RESOLUTION_MS);
+    assert.equal(a.last_seen, START + 60_000);
   });
 
-  test('a refresh that changes nothing within the last-seen resolution is not written; any change is', async () => {
+  test('every call refreshes last seen, a second after the last one or from a refused call alike', async () => {
     t.clock.set(START);
     const lic = await createLicence(h);
     await call(lic.key, A, { version: '8.5.0', usersInUse: 3 });
-    t.clock.advance(LAST_SEEN_RESOLUTION_MS - 1000);
+    t.clock.advance(1000);
     await call(lic.key, A, { version: '8.5.0', usersInUse: 3 });
-    await t.modules.licensing.flush();
-    assert.equal((await rowsNow(lic.licenceId)).get(A)!.last_seen, START, 'nothing changed: no write');
+    const view = await h.admin('GET', `/api/v1/admin/licences/${lic.key}`);
+    assert.equal(JSON.parse(view.body).machines[0].lastSeen, new Date(START + 1000).toISOString(), 'the admin API shows the same call a second later');
+    let a = (await rows(lic.licenceId)).get(A)!;
+    assert.equal(a.last_seen, START + 1000, 'the same call a second later: refreshed');
 
-    t.clock.advance(500);
-    await call(lic.key, A, { version: '8.5.0', usersInUse: 4 });
-    await t.modules.licensing.flush();
-    let a = (await rowsNow(lic.licenceId)).get(A)!;
-    assert.equal(a.last_users_in_use, 4, 'users in use changed: written at once');
-    assert.equal(a.last_seen, START + LAST_SEEN_RESOLUTION_MS - 500);
-
-    t.clock.advance(LAST_SEEN_RESOLUTION_MS);
-    await call(lic.key, A, { version: '8.5.0', usersInUse: 4 });
-    await t.modules.licensing.flush();
-    a = (await rowsNow(lic.licenceId)).get(A)!;
-    assert.equal(a.last_seen, START + 2 * LAST_SEEN_RESOLUTION_MS - 500, 'older than the resolution: refreshed');
+    // A call refused before the machine is looked at refreshes last seen and keeps the usage recorded
+    // by a call earlier in the same batch (spec: "Which calls touch machines").
+    t.clock.advance(1000);
+    await call(lic.key, A, { version: '8.6.0', usersInUse: 4 });
+    const suspended = await h.admin('PATCH', `/api/v1/admin/licences/${lic.key}`, { status: 'suspended' });
+    assert.equal(suspended.statusCode, 200);
+    t.clock.advance(1000);
+    assert.equal((await call(lic.key, A, { version: '9.0.0', usersInUse: 99 })).code, 'SUSPENDED');
+    a = (await rows(lic.licenceId)).get(A)!;
+    assert.deepEqual(
+      { lastSeen: a.last_seen, version: a.last_version, users: a.last_users_in_use, status: a.status },
+      { lastSeen: START + 3000, version: '8.6.0', users: 4, status: 'active' },
+    );
   });
 
   test('daily counters record calls per licence and version with the highest users in use', async () => {

@@ -85,7 +85,8 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const defaults = callhomeSettingsFromEnv();
   const settings = () => currentCallhomeSettings(k.settings, defaults);
   const catalogCache = new CatalogCache(k.db);
-  const bookkeeper = new Bookkeeper(k.flags, k.dbh.writeBehind, k.log);
+  // The kernel's clock: lazy refreshes fall due by the same clock the calls were decided by.
+  const bookkeeper = new Bookkeeper(k.flags, k.dbh.writeBehind, k.log, undefined, undefined, () => k.clock.now());
   // The costly half of each signature is made ahead on a thread of its own (kernel/crypto/commitments.ts).
   const signer = new SignerHolder(k, undefined, new CommitmentPool());
   const callhome = new CallhomeService(k, catalogCache, bookkeeper, signer);

@@ -89,6 +89,41 @@ describe('call-home bookkeeping', () => {
     assert.equal(await dailyCalls(c.licenceId), 1, 'stop() writes the buffered counters');
   });
 
+  test('a lazy refresh waits for its time or for readers; a later one that changes something goes at the next tick', async () => {
+    const c = await createLicence(h);
+    const cid = 'e'.repeat(64);
+    let now = Date.parse('2026-11-25T13:00:00.000Z');
+    await t.k.db.insertInto('machines').values({
+      licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
+      last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
+    }).execute();
+    const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
+    const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
+    const seen = async () => Number((await t.k.db.selectFrom('machines').select('last_seen').where('licence_id', '=', c.licenceId).executeTakeFirstOrThrow()).last_seen);
+    const start = now;
+
+    now += 1000;
+    bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.1' }, start + 5 * MINUTE);
+    await tick();
+    assert.equal(await seen(), start, 'not yet due: not written by a tick');
+    await bk.writeRefreshes();
+    assert.equal(await seen(), start + 1000, 'readers get it at once');
+
+    now += 1000;
+    bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.1' }, start + 5 * MINUTE);
+    now = start + 5 * MINUTE;
+    await tick();
+    assert.equal(await seen(), start + 2000, 'due: written by the tick');
+
+    now += 1000;
+    bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.1' }, now + 4 * MINUTE);
+    now += 1000;
+    bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.9' });
+    await tick();
+    assert.equal(await seen(), now, 'a change makes the machine due at once, with the latest time');
+    await bk.stop();
+  });
+
   test('a burst of rows falling due together is written a statement at a time, and a backlog does not grow', async () => {
     let now = Date.parse('2026-11-25T12:00:00.000Z');
     const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);

@@ -42,7 +42,10 @@ interface NetworkSeen {
 }
 
 export class Bookkeeper {
+  /** Refreshes written at the next tick. */
   private machines = new Map<string, MachineTouch>();
+  /** Refreshes that change nothing but the time, written from `dueAt` on or when readers ask. */
+  private lazy = new Map<string, { touch: MachineTouch; dueAt: number }>();
   private daily = new Map<string, DailyCount>();
   private networks = new Map<string, NetworkSeen>();
   private timer: NodeJS.Timeout | null = null;
@@ -60,8 +63,8 @@ export class Bookkeeper {
      * connection makes SQLite drop the request thread's page cache and unmap its memory map of the
      * file (another connection changed the WAL), so the look-ups after it fault every page back in.
      * With a commit every 100 ms the call-home statement took about three times as long as with no
-     * commits at all; with one a second, about 1.6 times (README, "Benchmark"). Last seen is kept to
-     * five minutes anyway (LAST_SEEN_RESOLUTION_MS); a crash loses at most this much of it.
+     * commits at all; with one a second, about 1.6 times (README, "Benchmark"). A crash loses at most
+     * this much of last seen.
      */
     private readonly intervalMs = 1000,
     /**
@@ -76,11 +79,26 @@ export class Bookkeeper {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Refreshes last-seen (and last usage when given) of an existing machine row. Later touches win. */
-  touchMachine(t: MachineTouch): void {
+  /**
+   * Refreshes last-seen (and last usage when given) of an existing machine row, at the next tick, or
+   * lazily when `dueAt` is later (a refresh that changes nothing but the time; CallhomeService): then at
+   * the first tick from `dueAt`, or when readers ask (writeRefreshes). Touches of one machine merge.
+   */
+  touchMachine(t: MachineTouch, dueAt = 0): void {
     const key = `${t.licenceId}\u0000${t.computerId}`;
-    const prev = this.machines.get(key);
-    if (!prev || prev.at <= t.at) this.machines.set(key, t);
+    const due = this.machines.get(key);
+    if (due) {
+      this.machines.set(key, mergeTouches(due, t));
+      return;
+    }
+    const lazy = this.lazy.get(key);
+    const touch = lazy ? mergeTouches(lazy.touch, t) : t;
+    if (dueAt <= this.clock()) {
+      if (lazy) this.lazy.delete(key);
+      this.machines.set(key, touch);
+    } else {
+      this.lazy.set(key, { touch, dueAt: lazy ? Math.min(lazy.dueAt, dueAt) : dueAt });
+    }
   }
 
   /** One call-home call for the dashboard counters; licenceId '' for an unknown key. */
@@ -137,19 +155,32 @@ export class Bookkeeper {
    * every licence's counters.
    */
   writeRefreshes(): Promise<void> {
-    return this.enqueue(false);
+    return this.enqueue(false, true);
   }
 
-  private enqueue(all: boolean): Promise<void> {
+  private enqueue(all: boolean, readers = all): Promise<void> {
     // Never a rejected chain: one failure would fail every later flush for good.
-    this.flushing = this.flushing.then(() => this.writeBatch(all)).catch((err: unknown) => {
+    this.flushing = this.flushing.then(() => this.writeBatch(all, readers)).catch((err: unknown) => {
       this.log.warn({ err: (err as Error).message }, 'call-home bookkeeping batch not written');
     });
     return this.flushing;
   }
 
-  private async writeBatch(all: boolean): Promise<void> {
+  /** Moves the lazy refreshes due by `dueBy` to the next batch. */
+  private takeLazy(dueBy: number): void {
+    if (this.lazy.size === 0) return;
+    for (const [key, { touch, dueAt }] of this.lazy) {
+      if (dueAt > dueBy) continue;
+      this.lazy.delete(key);
+      const due = this.machines.get(key);
+      this.machines.set(key, due ? mergeTouches(touch, due) : touch);
+    }
+  }
+
+  /** `readers`: every buffered refresh, the lazy ones too (someone is about to read machine rows). */
+  private async writeBatch(all: boolean, readers: boolean): Promise<void> {
     const now = this.clock();
+    this.takeLazy(readers ? Infinity : now);
     const dueBy = all ? Infinity : now - this.countersIntervalMs;
     // One statement's worth of due rows per tick keeps each tick's pause small when a burst of new
     // licences all fall due together; a backlog older than a further interval goes at once, so the
@@ -277,3 +308,14 @@ function networksQuery(flags: DialectFlags, rows: NetworkSeen[]): CompiledQuery 
 }
 
 const NETWORK_COLUMNS = ['text', 'text', 'bigint', 'bigint'] as const;
+
+/**
+ * Two refreshes of one machine as one: the later wins (the one given second on a tie), and keeps the
+ * earlier's usage when it records none itself (a call refused before the machine is looked at), since
+ * the row must still get that usage.
+ */
+function mergeTouches(a: MachineTouch, b: MachineTouch): MachineTouch {
+  const [earlier, later] = a.at > b.at ? [b, a] : [a, b];
+  if (later.version !== undefined || earlier.version === undefined) return later;
+  return { licenceId: later.licenceId, computerId: later.computerId, at: later.at, ip: later.ip, version: earlier.version, usersInUse: earlier.usersInUse };
+}

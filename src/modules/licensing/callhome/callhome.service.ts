@@ -18,19 +18,24 @@ import { currentPolicyDefaults, policyDefaultsNow } from '../licensing.settings.
 import type { Policy } from '../validation/snapshot.js';
 
 /**
- * Last seen is kept to this resolution. A refresh that changes nothing else within it is not written:
- * an installation that calls in a loop (a misconfigured client, a restart storm) must not turn every
- * call into a write. Seats are counted in days (machineInactiveDays), so minutes change no decision.
+ * A refresh that changes nothing but the time within this long of the stored last seen is written
+ * lazily: held in the bookkeeping buffer until this long after the stored value, or until someone reads
+ * the machines (the admin API writes the buffer first), so an installation that calls in a loop (a
+ * misconfigured client, a restart storm, the benchmark) costs one write per machine this often, while
+ * every reader of this node still sees its latest call.
  */
 export const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
 
-/** True when a refresh would write what the row already says, within LAST_SEEN_RESOLUTION_MS. */
-export function isRedundantTouch(recorded: RecordedUsage | null, now: number, usage: CallUsage, recordsUsage: boolean): boolean {
-  if (recorded === null || recorded.lastSeen === null) return false;
-  if (now - recorded.lastSeen >= LAST_SEEN_RESOLUTION_MS || now < recorded.lastSeen) return false;
-  if (recorded.lastIp !== usage.ip) return false;
-  if (!recordsUsage) return true;
-  return recorded.lastVersion === usage.version && recorded.lastUsersInUse === (usage.usersInUse ?? null);
+/**
+ * When a refresh must be written: now (0) if it changes anything but the time or the stored last seen
+ * is older than the resolution, else when the stored value is that old.
+ */
+export function touchDueAt(recorded: RecordedUsage | null, now: number, usage: CallUsage, recordsUsage: boolean): number {
+  if (recorded === null || recorded.lastSeen === null) return 0;
+  if (now - recorded.lastSeen >= LAST_SEEN_RESOLUTION_MS || now < recorded.lastSeen) return 0;
+  if (recorded.lastIp !== usage.ip) return 0;
+  if (recordsUsage && (recorded.lastVersion !== usage.version || recorded.lastUsersInUse !== (usage.usersInUse ?? null))) return 0;
+  return recorded.lastSeen + LAST_SEEN_RESOLUTION_MS;
 }
 
 export interface Decided<D> {
@@ -151,14 +156,17 @@ export class CallhomeService {
     return this.durably(loaded, keyHash, computerId, at, decide, usage, defaults);
   }
 
-  /** A call that changes no seat and no status: last seen (and usage) through the bookkeeping batch. */
+  /**
+   * A call that changes no seat and no status: last seen (and usage) through the bookkeeping batch.
+   * Every call refreshes last seen (spec: "Which calls touch machines"); one that changes nothing else
+   * soon after the last is written lazily (LAST_SEEN_RESOLUTION_MS).
+   */
   private refresh(loaded: LoadedSnapshot, computerId: string, m: MachineWrite, usage: CallUsage, now: number): void {
     const records = m.recordsUsage && usage.version !== undefined;
-    if (isRedundantTouch(loaded.recorded, now, usage, records)) return;
     this.bookkeeper.touchMachine({
       licenceId: loaded.licenceId!, computerId, at: now, ip: usage.ip,
       ...(records ? { version: usage.version, usersInUse: usage.usersInUse } : {}),
-    });
+    }, touchDueAt(loaded.recorded, now, usage, records));
   }
 
   /** Re-reads and re-decides while holding the licence, writes, and commits before returning. */

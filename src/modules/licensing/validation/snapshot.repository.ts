@@ -16,7 +16,7 @@ export interface LoadedSnapshot {
   readonly productId: string | null;
   readonly policy: Policy;
   readonly snapshot: Snapshot;
-  /** What this computer's row last recorded (not part of the rules; lets a refresh skip a redundant write). */
+  /** What this computer's row last recorded (not part of the rules; lets a refresh that changes nothing be written lazily). */
   readonly recorded: RecordedUsage | null;
 }
 
