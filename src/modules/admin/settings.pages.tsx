@@ -188,7 +188,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
     await k.settings.set(SUPPORT_SETTING, { ...sup, retentionDays: v.ticketRetentionDays }, by);
   }, 'Retention periods saved.');
 
-  // The same rotation as `bin/keyward keys rotate`; this node switches at once, the others within a minute.
+  // The same rotation as `bin/keyward keys rotate`; this node switches at once, the others within two seconds.
   app.post('/admin/settings/keys/rotate', { preHandler: OWNER, schema: { body: formBody({ confirm: 2 }) } }, async (request, reply) => {
     if ((request.body as Form).confirm !== '1') {
       return show(request, reply, { section: 'keys', errors: { confirm: 'Tick the box to confirm that you want a new signing key.' }, status: 400 });

@@ -630,6 +630,16 @@ describe('bin/keyward', () => {
       assert.equal(after.keys.length, 2);
       assert.deepEqual(after.keys.map((k) => k.status).sort(), ['active', 'retired']);
       assert.equal(after.keys.find((k) => k.kid === m[1])!.status, 'retired');
+      // …and the running server signs with the new key without a restart (it checks every two seconds;
+      // the wait is generous so that a loaded machine does not fail it).
+      const active = after.keys.find((k) => k.status === 'active')!.kid;
+      let kid = m[1];
+      const until = Date.now() + 20_000;
+      while (kid !== active && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        kid = SIGNATURE.exec((await fetch(`${base}/api/v1/keys`)).headers.get('keyward-signature') ?? '')?.[1] ?? kid;
+      }
+      assert.equal(kid, active, 'answers are signed by the new active key');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

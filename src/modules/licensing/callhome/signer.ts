@@ -1,5 +1,7 @@
 // The active Ed25519 signer, held in memory for the hot path and reloaded periodically, so that after
-// `bin/keyward keys rotate` (another process) every node switches to the new key within a minute.
+// `bin/keyward keys rotate` (another process) every node switches to the new key within two seconds:
+// the check is one indexed select, and a program that fetches /keys right after a rotation should find
+// its answers signed by the key listed as active.
 
 import type { Kernel } from '../../../kernel/context.js';
 import { ensureSigningKey, loadActiveSigner, type Signer } from '../../../kernel/crypto/signing.js';
@@ -11,7 +13,7 @@ export class SignerHolder {
 
   constructor(
     private readonly k: Kernel,
-    private readonly reloadMs = 30_000,
+    private readonly reloadMs = 2_000,
     /** Commitments made ahead on another thread (null: every signature is made whole, here). */
     private readonly pool: CommitmentPool | null = null,
   ) {}
