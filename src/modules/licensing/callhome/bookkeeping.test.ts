@@ -32,6 +32,16 @@ async function networks(licenceId: string): Promise<string[]> {
   return rows.map((r) => r.network);
 }
 
+/** A new licence with one active machine last seen at `at` (version 8.5.0, one user, 203.0.113.1). */
+async function licenceWithMachine(computerId: string, at: number) {
+  const c = await createLicence(h);
+  await t.k.db.insertInto('machines').values({
+    licence_id: c.licenceId, computer_id: computerId, status: 'active', first_seen: at, last_seen: at,
+    last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
+  }).execute();
+  return c;
+}
+
 describe('call-home bookkeeping', () => {
   test('each counter row is written a minute after its first call, not when every other row is', async () => {
     const a = await createLicence(h);
@@ -69,13 +79,9 @@ describe('call-home bookkeeping', () => {
   });
 
   test('last-seen refreshes are written at the next tick, whatever the counters wait for', async () => {
-    const c = await createLicence(h);
     const cid = 'f'.repeat(64);
     let now = Date.parse('2026-11-25T11:00:00.000Z');
-    await t.k.db.insertInto('machines').values({
-      licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
-      last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
-    }).execute();
+    const c = await licenceWithMachine(cid, now);
     const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     now += 10 * MINUTE;
     bk.touchMachine({ licenceId: c.licenceId, computerId: cid, at: now, ip: '203.0.113.2', version: '8.6.0', usersInUse: 7 });
@@ -90,13 +96,9 @@ describe('call-home bookkeeping', () => {
   });
 
   test('a lazy refresh waits for its time or for readers; a later one that changes something goes at the next tick', async () => {
-    const c = await createLicence(h);
     const cid = 'e'.repeat(64);
     let now = Date.parse('2026-11-25T13:00:00.000Z');
-    await t.k.db.insertInto('machines').values({
-      licence_id: c.licenceId, computer_id: cid, status: 'active', first_seen: now, last_seen: now,
-      last_version: '8.5.0', last_users_in_use: 1, last_ip: '203.0.113.1',
-    }).execute();
+    const c = await licenceWithMachine(cid, now);
     const bk = new Bookkeeper(t.k.flags, t.k.dbh.writeBehind, t.k.log, 100, MINUTE, () => now);
     const tick = () => (bk as unknown as { enqueue(all: boolean): Promise<void> }).enqueue(false);
     const seen = async () => Number((await t.k.db.selectFrom('machines').select('last_seen').where('licence_id', '=', c.licenceId).executeTakeFirstOrThrow()).last_seen);
