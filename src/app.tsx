@@ -10,6 +10,7 @@ import { Type } from 'typebox';
 import type { Kernel } from './kernel/context.js';
 import { LOG_REDACT } from './kernel/context.js';
 import { installErrorHandlers } from './kernel/http/errors.js';
+import { logRequest } from './kernel/http/request-log.js';
 import { dbRateLimitStore } from './kernel/http/rate-limit-store.js';
 import { page } from './kernel/http/page.js';
 import './kernel/http/request-auth.js';
@@ -56,7 +57,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   const lane = new FastLane();
   const app = Fastify({
     serverFactory: lane.serverFactory,
-    logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
+    logger: k.config.logLevel === 'silent' ? false : { level: k.config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: logRequest } },
     bodyLimit: 1024 * 1024,
     trustProxy: k.config.trustedProxies.length ? k.config.trustedProxies : false,
     // Wrong types are errors, not silently coerced (an installed program sending "5" for 5 has a bug).
