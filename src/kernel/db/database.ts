@@ -40,6 +40,9 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     // Money and licences are written here: an acknowledged write must survive a power cut.
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
+    // Deleted and overwritten values are zeroed in the file, not left in free space: when retention cuts
+    // an IP to its network or an erasure deletes a customer, the old bytes must not stay readable.
+    sqlite.pragma('secure_delete = ON');
     // Reads map the file instead of copying each page through a read() call. It matters because this
     // connection's page cache is dropped whenever another connection (the write-behind thread) commits,
     // so the pages of a call-home look-up would otherwise be read in again, call after call.

@@ -2,6 +2,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js';
@@ -108,6 +109,13 @@ describe('IP retention', () => {
       [computerId('recent')]: '203.0.113.200',
     });
     assert.equal((await truncateOldIps(t.k, 30)).truncated, 0, 'idempotent');
+    if (t.k.dbh.sqlite) {
+      // Not in the file's free space or in the write-ahead log either (secure_delete, the checkpoint).
+      const file = t.k.dbh.sqlite.name;
+      const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+      for (const ip of ['192.0.2.77', '2001:db8:abcd:12::1', '198.51.100.23']) assert.equal(bytes.indexOf(ip), -1, `${ip} is still in the database files`);
+      assert.notEqual(bytes.indexOf('203.0.113.200'), -1, 'the check can see an address that is kept');
+    }
     const nets = await t.k.db.selectFrom('licence_networks').select('network').where('licence_id', '=', lic.licenceId).execute();
     assert.deepEqual(nets.map((n) => n.network), ['203.0.113.0/24'], 'networks older than the period are deleted');
   });
