@@ -134,9 +134,14 @@ export class KeywardClient {
     return answer;
   }
 
-  /** When to call next: `nextCheckSeconds` with ±10% jitter, never before a Retry-After. */
-  nextCheckAt(lastAnswer?: Pick<CallhomeAnswer, 'nextCheckSeconds'>, now: Date = this.now()): Date {
-    return nextCheckTime(now, lastAnswer?.nextCheckSeconds, this.retryAt, this.random);
+  /**
+   * When to call next: `nextCheckSeconds` of a fresh answer with ±10% jitter, never before a Retry-After.
+   * Given a check() result that is offline (the cached answer), or nothing, it is an hour away instead:
+   * the cached answer's interval (often a day) could outlast the offline period.
+   */
+  nextCheckAt(last?: CheckResult | Pick<CallhomeAnswer, 'nextCheckSeconds'>, now: Date = this.now()): Date {
+    const fresh = last === undefined ? undefined : 'offline' in last ? (last.offline ? undefined : last.answer) : last;
+    return nextCheckTime(now, fresh?.nextCheckSeconds, this.retryAt, this.random);
   }
 
   /** Asks for an offline licence file for this machine and verifies it before returning it. */
@@ -171,6 +176,12 @@ export class KeywardClient {
     if (this.running) return;
     this.running = true;
     const generation = ++this.loopGeneration;
+    // A callback that throws must not end the loop or the program (an unhandled rejection).
+    const report = (error: unknown) => {
+      try {
+        loop.onError?.(error);
+      } catch { /* the program's own handler failed; the loop carries on */ }
+    };
     const tick = async (): Promise<void> => {
       let fresh: CallhomeAnswer | undefined;
       try {
@@ -178,7 +189,7 @@ export class KeywardClient {
         if (!result.offline) fresh = result.answer;
         loop.onResult?.(result);
       } catch (error) {
-        loop.onError?.(error);
+        report(error);
       }
       if (this.running && generation === this.loopGeneration) this.wakeAt(this.nextCheckAt(fresh), tick);
     };
@@ -227,7 +238,10 @@ export class KeywardClient {
       headers = response.headers;
       bytes = new Uint8Array(await response.arrayBuffer());
     } catch (cause) {
-      throw new KeywardClientError('NETWORK_ERROR', `no answer from ${this.baseUrl}: ${String(cause)}`, { cause });
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS failure, a timeout) is its cause.
+      const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
+      const detail = reason?.code ?? reason?.message ?? (cause as Error).message ?? String(cause);
+      throw new KeywardClientError('NETWORK_ERROR', `no answer from ${this.baseUrl}: ${detail}`, { cause });
     }
 
     if (status === 429) {
@@ -238,6 +252,10 @@ export class KeywardClient {
       throw new KeywardClientError('RATE_LIMITED', `rate limited until ${until.toISOString()}`, { retryAt: until, status });
     }
     const signature = headers.get(SIGNATURE_HEADER) ?? '';
+    // An unsigned error (a reverse proxy's 502 while the server restarts) is an outage, not tampering.
+    if (status !== 200 && signature === '') {
+      throw new KeywardClientError('SERVER_ERROR', `HTTP ${status} without a Keyward signature (a proxy or the network, not the licence server)`, { status });
+    }
     const check = verifySignature(bytes, signature, this.options.pinnedKeys);
     if (!check.ok) throw new KeywardClientError('SIGNATURE_INVALID', check.reason, { status });
     if (status !== 200) {

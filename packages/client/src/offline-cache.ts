@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { asCallhomeAnswer, parseJson, type CallhomeAnswer } from './answer.js';
 import { verifySignature, type PinnedKey } from './signature.js';
 
@@ -39,6 +40,8 @@ export async function loadOfflineCache(path: string, pinnedKeys: readonly Pinned
 export async function saveOfflineCache(path: string, signed: SignedAnswer): Promise<void> {
   const file: CacheFile = { format: 1, body: Buffer.from(signed.body).toString('base64'), signature: signed.signature };
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // The program's data folder may not exist yet on a first start: offline use must not depend on it.
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(temporary, JSON.stringify(file), { mode: 0o600 });
   await rename(temporary, path);
 }

@@ -6,6 +6,8 @@ export const JITTER_FRACTION = 0.1;
 export const MIN_INTERVAL_SECONDS = 60;
 /** Interval used when no answer told us one (first start failed, server unreachable). */
 export const DEFAULT_RETRY_SECONDS = 3600;
+/** Ceiling on any interval (30 days): a huge or non-finite value must not make an Invalid Date. */
+export const MAX_INTERVAL_SECONDS = 30 * 86_400;
 
 export type RandomSource = () => number;
 
@@ -14,7 +16,8 @@ export type RandomSource = () => number;
  * so installations started by cron at :00 do not stay in step with each other or the wall clock.
  */
 export function jitteredTime(now: Date, seconds: number, random: RandomSource = Math.random): Date {
-  const interval = Math.max(seconds, MIN_INTERVAL_SECONDS) * 1000;
+  const bounded = Number.isFinite(seconds) ? Math.min(seconds, MAX_INTERVAL_SECONDS) : DEFAULT_RETRY_SECONDS;
+  const interval = Math.max(bounded, MIN_INTERVAL_SECONDS) * 1000;
   const offset = (random() * 2 - 1) * JITTER_FRACTION * interval;
   let at = Math.round(now.getTime() + interval + offset);
   if (at % 60_000 === 0) at += 1000 + Math.floor(random() * 58_000);

@@ -1,5 +1,6 @@
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { KeywardClient, KeywardClientError, computerIdFrom, type KeywardClientOptions } from '../src/index.js';
 import { StandInServer, newKeyPair } from './stand-in-server.js';
 
@@ -139,10 +140,49 @@ test('stand-in: a signed error answer surfaces its status and code', async () =>
   assert.equal(error.serverCode, 'NOT_FOUND');
 });
 
-test('stand-in: an unreachable server is a network error', async () => {
+test('stand-in: an unreachable server is a network error that says why', async () => {
   standIn.behaviour = { hangUp: true };
   await rejects(client().check(input), 'NETWORK_ERROR');
-  await rejects(client({ serverUrl: 'http://127.0.0.1:9', timeoutMs: 2000 }).check(input), 'NETWORK_ERROR');
+  const closed = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
+  });
+  const refused = await rejects(client({ serverUrl: `http://127.0.0.1:${closed}`, timeoutMs: 2000 }).check(input), 'NETWORK_ERROR');
+  assert.match(refused.message, /ECONNREFUSED/);
+});
+
+test('stand-in: an unsigned error page (a reverse proxy\'s 502) is a server error, not tampering', async () => {
+  standIn.behaviour = { proxyError: 502 };
+  const error = await rejects(client().check(input), 'SERVER_ERROR');
+  assert.equal(error.status, 502);
+  standIn.behaviour = { tamper: (body) => Buffer.from(body.toString().replace('VALID', 'VALIX')) };
+  await rejects(client().check(input), 'SIGNATURE_INVALID');
+});
+
+test('stand-in: a callback that throws does not end the loop or the program', async () => {
+  const keyward = client({ serverUrl: 'http://127.0.0.1:9', timeoutMs: 1000 });
+  let errors = 0;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    keyward.start({ input: () => input, onError: () => { errors++; throw new Error('the program\'s handler failed'); } });
+    while (errors === 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    keyward.stop();
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('stand-in: after an offline result, nextCheckAt is an hour away, not the cached answer\'s day', async () => {
+  const now = new Date('2026-12-01T00:00:07Z'); // not on a whole minute, which the jitter moves off
+  const keyward = client({ now: () => now, random: () => 0.5 });
+  const answer = { nextCheckSeconds: 86_400 } as never;
+  const error = new KeywardClientError('NETWORK_ERROR', 'down');
+  assert.equal(keyward.nextCheckAt({ offline: true, answer, error }).getTime() - now.getTime(), 3_600_000);
+  assert.equal(keyward.nextCheckAt({ offline: false, answer }).getTime() - now.getTime(), 86_400_000);
+  assert.equal(keyward.nextCheckAt(answer).getTime() - now.getTime(), 86_400_000);
 });
 
 test('stand-in: start() checks at once, schedules the next check, and stop() ends the loop', async () => {

@@ -54,6 +54,13 @@ test('stand-in: offline, the last valid answer is used until offlineUntil and re
   await assert.rejects(keyward.check(input), (error) => error instanceof KeywardClientError && error.code === 'NETWORK_ERROR');
 });
 
+test('stand-in: the cache file\'s folder is made on the first start', async () => {
+  const cacheFile = join(directory, 'not', 'made', 'yet', 'answer.json');
+  await client(cacheFile).check(input);
+  standIn.behaviour = { hangUp: true };
+  assert.equal((await client(cacheFile).check(input)).offline, true, 'a restarted program runs offline from it');
+});
+
 test('stand-in: the cache file survives a restart and is re-verified at load', async () => {
   const cacheFile = join(directory, 'restart.json');
   await client(cacheFile).check(input);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeywardClient, computerIdFrom } from '../src/index.js';
-import { jitteredTime, retryAfterTime } from '../src/schedule.js';
+import { MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS, jitteredTime, nextCheckTime, retryAfterTime } from '../src/schedule.js';
 import { newKeyPair } from './stand-in-server.js';
 
 const now = new Date('2026-11-25T10:00:00.000Z');
@@ -46,4 +46,14 @@ test('nextCheckAt without an answer retries within about an hour', () => {
   });
   const delay = client.nextCheckAt(undefined, now).getTime() - now.getTime();
   assert.ok(delay >= 0.9 * 3600_000 && delay <= 1.1 * 3600_000 + 60_000);
+});
+
+test('a huge or non-finite interval is bounded, never an Invalid Date', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  for (const seconds of [1e300, Infinity, Number.NaN]) {
+    const at = nextCheckTime(now, seconds, undefined, () => 0.5);
+    assert.ok(Number.isFinite(at.getTime()), String(seconds));
+    assert.ok(at.getTime() - now.getTime() <= MAX_INTERVAL_SECONDS * 1000 * 1.1 + 60_000, String(seconds));
+    assert.ok(at.getTime() - now.getTime() >= MIN_INTERVAL_SECONDS * 1000 * 0.9, String(seconds));
+  }
 });

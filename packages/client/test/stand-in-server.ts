@@ -23,6 +23,8 @@ export interface StandInBehaviour {
   rateLimit?: { retryAfter?: string };
   /** Closes the connection without answering. */
   hangUp?: boolean;
+  /** Answers like a reverse proxy whose upstream is down: this status, an HTML page, no signature. */
+  proxyError?: number;
   /** Moves the answer's `ts` by this much. */
   tsOffsetMs?: number;
   /** Fields of the licence-file payload to override (expiresAt, computerId, nonce…). */
@@ -99,6 +101,10 @@ export class StandInServer {
     const behaviour = this.behaviour;
 
     if (behaviour.hangUp) return void request.socket.destroy();
+    if (behaviour.proxyError) {
+      response.writeHead(behaviour.proxyError, { 'content-type': 'text/html' });
+      return void response.end('<html><body>Bad Gateway</body></html>');
+    }
     if (path === '/api/v1/keys') {
       return this.send(response, 200, { keys: [{ ...this.key.pinned, algorithm: 'ed25519', status: 'active', createdAt: new Date().toISOString() }] });
     }
