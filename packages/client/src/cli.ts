@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /** keyward-client: command line of the client SDK. Today one command, `simulate`. */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -32,7 +33,26 @@ async function readLicences(licence: string | undefined, licenceFile: string | u
   return keys;
 }
 
+/** The keys to pin: the JSON of GET /api/v1/keys, or its `keys` array alone. */
+async function readPinnedKeys(file: string): Promise<PinnedKey[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--keys ${file}: ${(error as Error).message}`);
+  }
+  const keys = Array.isArray(parsed) ? parsed : (parsed as { keys?: unknown } | null)?.keys;
+  const valid = Array.isArray(keys) && keys.length > 0
+    && keys.every((k) => typeof (k as PinnedKey)?.kid === 'string' && typeof (k as PinnedKey)?.publicKey === 'string');
+  if (!valid) throw new UsageError(`--keys ${file} must hold the JSON of GET /api/v1/keys ({ "keys": [{ "kid", "publicKey" }, …] })`);
+  return keys as PinnedKey[];
+}
+
 async function runSimulate(args: string[]): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const { values } = parseArgs({
     args,
     options: {
@@ -51,9 +71,7 @@ async function runSimulate(args: string[]): Promise<void> {
     strict: true,
   });
   if (!values.server) throw new UsageError('--server is required');
-  const pinnedKeys = values.keys
-    ? (JSON.parse(await readFile(values.keys, 'utf8')) as { keys: PinnedKey[] }).keys
-    : undefined;
+  const pinnedKeys = values.keys === undefined ? undefined : await readPinnedKeys(values.keys);
   const options = {
     serverUrl: values.server,
     licences: await readLicences(values.licence, values['licence-file']),

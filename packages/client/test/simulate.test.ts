@@ -74,3 +74,17 @@ test('keyward-client without a command prints its usage; a bad option exits 2', 
     return error.code === 2 && /--rate must be a positive number/.test(error.stderr ?? '');
   });
 });
+
+test('simulate --help prints the usage; a --keys file that is not GET /api/v1/keys is refused, not ignored', async () => {
+  const { stdout } = await run(bin, ['simulate', '--help']);
+  assert.match(stdout, /^usage: keyward-client simulate/);
+  const one = join(directory, 'one-key.json');
+  await writeFile(one, JSON.stringify({ kid: 'k1', publicKey: 'AAAA' }));
+  await assert.rejects(run(bin, ['simulate', '--server', standIn.url, '--licence', 'K', '--keys', one]), (error: { code?: number; stderr?: string }) => {
+    return error.code === 2 && /must hold the JSON of GET \/api\/v1\/keys/.test(error.stderr ?? '');
+  });
+  const bare = join(directory, 'bare-array.json');
+  await writeFile(bare, JSON.stringify(standIn.pinnedKeys));
+  const ran = await run(bin, ['simulate', '--server', standIn.url, '--licence', '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E', '--keys', bare, '--duration', '0.5', '--installations', '1', '--json']);
+  assert.ok(JSON.parse(ran.stdout).calls > 0, 'a bare array of keys is pinned as is');
+});
