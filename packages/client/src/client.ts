@@ -297,7 +297,7 @@ export class KeywardClient {
     const path = this.options.cacheFile;
     if (!path) return;
     try {
-      await (signed.answer.offlineUntil ? saveOfflineCache(path, signed) : clearOfflineCache(path));
+      await (signed.answer.offlineUntil ? saveOfflineCache(path, signed, this.options.licence) : clearOfflineCache(path));
     } catch (cause) {
       this.options.onWarning?.(`cannot update the offline cache ${path}`, cause);
     }
@@ -306,7 +306,7 @@ export class KeywardClient {
   private loadCache(): Promise<void> {
     const path = this.options.cacheFile;
     this.cacheLoaded ??= path
-      ? loadOfflineCache(path, this.options.pinnedKeys).then((loaded) => {
+      ? loadOfflineCache(path, this.options.pinnedKeys, this.options.licence).then((loaded) => {
           this.cached ??= loaded;
         })
       : Promise.resolve();

@@ -24,10 +24,10 @@ beforeEach(() => {
   clock = Date.now();
 });
 
-function client(cacheFile?: string): KeywardClient {
+function client(cacheFile?: string, licence = '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E'): KeywardClient {
   return new KeywardClient({
     serverUrl: standIn.url,
-    licence: '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E',
+    licence,
     product: 'mailserver',
     computerId: computerIdFrom('machine-1', 'mailserver-secret'),
     pinnedKeys: standIn.pinnedKeys,
@@ -52,6 +52,14 @@ test('stand-in: offline, the last valid answer is used until offlineUntil and re
 
   clock += 2 * DAY; // past offlineUntil (30 days)
   await assert.rejects(keyward.check(input), (error) => error instanceof KeywardClientError && error.code === 'NETWORK_ERROR');
+});
+
+test('stand-in: a cache file is for its licence key only (however the key is typed)', async () => {
+  const cacheFile = join(directory, 'bound.json');
+  await client(cacheFile).check(input);
+  standIn.behaviour = { hangUp: true };
+  await assert.rejects(client(cacheFile, 'AAAAA-BBBBB-CCCCC-DDDDD-EEEEE').check(input), (error) => error instanceof KeywardClientError && error.code === 'NETWORK_ERROR');
+  assert.equal((await client(cacheFile, ' 7h2kq 9qwxm-4trzp-8dalc-5nb3e ').check(input)).offline, true, 'the same key typed differently');
 });
 
 test('stand-in: the cache file\'s folder is made on the first start', async () => {
