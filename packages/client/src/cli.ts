@@ -83,17 +83,22 @@ async function runSimulate(args: string[]): Promise<void> {
     concurrency: Math.floor(positiveNumber(values.concurrency, 'concurrency', 256)),
     pinnedKeys,
     onProgress: (line: string) => process.stderr.write(`${line}\n`),
+    signal: interrupted.signal,
   };
+  // Ctrl-C ends the run early and still prints the summary of what ran.
+  process.once('SIGINT', () => interrupted.abort());
   const summary = await simulate(options);
   process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : `${formatSummary(summary, options)}\n`);
 }
+
+const interrupted = new AbortController();
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'simulate') {
       await runSimulate(rest);
-      return 0;
+      return interrupted.signal.aborted ? 130 : 0;
     }
     process.stderr.write(`${USAGE}\n`);
     return command === undefined || command === 'help' || command === '--help' ? 0 : 2;

@@ -23,6 +23,8 @@ export interface SimulateOptions {
   /** Most calls in flight at once. */
   concurrency?: number;
   onProgress?: (line: string) => void;
+  /** Ends the run early (Ctrl-C); the calls in flight finish and the summary covers what ran. */
+  signal?: AbortSignal;
 }
 
 export interface SimulationSummary {
@@ -91,7 +93,10 @@ function makeInstallations(options: SimulateOptions, pinnedKeys: PinnedKey[]): I
 
 /** Fetches the published keys, checking that the key list is signed by one of its own keys. */
 export async function fetchPinnedKeys(serverUrl: string): Promise<PinnedKey[]> {
-  const response = await fetch(`${serverUrl.replace(/\/+$/, '')}/api/v1/keys`);
+  const url = `${serverUrl.replace(/\/+$/, '')}/api/v1/keys`;
+  const response = await fetch(url).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+    throw new Error(`cannot fetch the signing keys from ${url}: ${error.cause?.code ?? error.cause?.message ?? error.message}`);
+  });
   const body = new Uint8Array(await response.arrayBuffer());
   if (!response.ok) throw new Error(`GET /api/v1/keys answered ${response.status}`);
   const keys = (JSON.parse(Buffer.from(body).toString('utf8')) as { keys: PinnedKey[] }).keys;
@@ -153,7 +158,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
   let cursor = 0;
   let lastProgress = start;
   // A 10 ms tick fires however many calls are due by now, so high rates need no 1 ms timers.
-  while (performance.now() < end) {
+  while (performance.now() < end && !options.signal?.aborted) {
     const due = Math.floor(((performance.now() - start) / 1000) * options.rate) + 1;
     for (let scanned = 0; started < due && pending.size < concurrency && scanned < installations.length; scanned++) {
       const installation = installations[cursor];
@@ -186,7 +191,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationSumm
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((sum, n) => sum + n, 0);
 
 function progressLine(summary: SimulationSummary, seconds: number): string {
-  return `${seconds.toFixed(0)}s calls ${summary.calls} valid ${total(summary.valid)} invalid ${total(summary.invalid)} errors ${total(summary.errors)}`;
+  return `${seconds.toFixed(0)}s calls ${summary.calls} valid ${total(summary.valid)} invalid ${total(summary.invalid)} errors ${total(summary.errors)} skipped for Retry-After ${summary.skippedForRetryAfter}`;
 }
 
 export function formatSummary(summary: SimulationSummary, options: Pick<SimulateOptions, 'serverUrl' | 'rate'>): string {
@@ -203,5 +208,19 @@ export function formatSummary(summary: SimulationSummary, options: Pick<Simulate
       `skipped for Retry-After ${summary.skippedForRetryAfter}`,
     ...rows.map(([code, n, kind]) => `  ${code.padEnd(22)} ${String(n).padStart(8)}  ${kind}`),
     `latency p50 ${ms(summary.latencyMs.p50)}, p99 ${ms(summary.latencyMs.p99)}, max ${ms(summary.latencyMs.max)}`,
+    ...hints(summary),
   ].join('\n');
+}
+
+/** What a run that mostly failed most likely means, so a trial does not end in a table of error codes. */
+function hints(summary: SimulationSummary): string[] {
+  const calls = summary.calls;
+  const share = (code: string) => (calls === 0 ? 0 : (summary.errors[code] ?? 0) / calls);
+  const out: string[] = [];
+  if (share('NETWORK_ERROR') >= 0.5) out.push('hint: the server did not answer most calls: is --server right, and is it running?');
+  if (share('SIGNATURE_INVALID') >= 0.5) out.push('hint: most answers failed verification: are the pinned keys (--keys) this server\'s GET /api/v1/keys?');
+  if (summary.skippedForRetryAfter > 0 || share('RATE_LIMITED') > 0) {
+    out.push('hint: the server\'s rate limits refused calls (by default 30 a minute per licence and 600 per address): use more licences, a lower --rate, or raise the limits for a trial');
+  }
+  return out;
 }

@@ -1,13 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { simulate } from '../src/simulate.js';
-import { StandInServer } from './stand-in-server.js';
+import { StandInServer, newKeyPair } from './stand-in-server.js';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/keyward-client', import.meta.url));
@@ -87,4 +87,23 @@ test('simulate --help prints the usage; a --keys file that is not GET /api/v1/ke
   await writeFile(bare, JSON.stringify(standIn.pinnedKeys));
   const ran = await run(bin, ['simulate', '--server', standIn.url, '--licence', '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E', '--keys', bare, '--duration', '0.5', '--installations', '1', '--json']);
   assert.ok(JSON.parse(ran.stdout).calls > 0, 'a bare array of keys is pinned as is');
+});
+
+test('stand-in: Ctrl-C ends a run early with its summary; a run that mostly fails says what it likely means', async () => {
+  const child = spawn(bin, ['simulate', '--server', standIn.url, '--licence', '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E', '--duration', '60', '--installations', '2', '--rate', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  while (!err.includes('1s calls')) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.equal(code, 130);
+  assert.match(out, /^summary: 2 installations/);
+
+  const wrong = join(directory, 'wrong-keys.json');
+  await writeFile(wrong, JSON.stringify({ keys: [newKeyPair('not-this-server').pinned] }));
+  const ran = await run(bin, ['simulate', '--server', standIn.url, '--licence', '7H2KQ-9QWXM-4TRZP-8DA1C-5NB3E', '--keys', wrong, '--duration', '0.5', '--installations', '1']);
+  assert.match(ran.stdout, /SIGNATURE_INVALID/);
+  assert.match(ran.stdout, /hint: most answers failed verification/);
 });
