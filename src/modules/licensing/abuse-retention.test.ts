@@ -48,6 +48,15 @@ describe('abuse signals', () => {
     const api = JSON.parse((await h.admin('GET', '/api/v1/admin/licences-shared')).body);
     assert.equal(api.licences[0].licenceId, shared.licenceId);
 
+    // A PC replaced the routine way (the old one released, the new one activated) does not look shared.
+    const replaced = await createLicence(h);
+    await h.call(callBody(replaced.key, { computerId: computerId('old-pc') }));
+    assert.equal((await h.admin('POST', `/api/v1/admin/licences/${replaced.key}/machines/${computerId('old-pc')}/release`)).statusCode, 200);
+    await h.call(callBody(replaced.key, { computerId: computerId('new-pc') }));
+    await t.modules.licensing.flush();
+    assert.deepEqual((await t.modules.licensing.abuse.forLicence(replaced.licenceId))!.reasons, []);
+    assert.ok(!(await t.modules.licensing.abuse.sharedLicences()).some((s) => s.licenceId === replaced.licenceId));
+
     // Thirty days later nothing is recent any more.
     t.clock.set(START + 31 * DAY_MS);
     assert.equal(await t.modules.licensing.abuse.forLicence(shared.licenceId), null);

@@ -55,8 +55,10 @@ export class AbuseService {
     const since = this.k.clock.now() - t.windowDays * DAY_MS;
     const db = this.k.db;
     const one = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q => (licenceId === null ? q : q.where('licence_id', '=', licenceId));
+    // A released machine is not counted: replacing a PC (release the old one, activate the new) is
+    // routine, and releases by the customer are capped per month (licensing.self_service).
     const machines = one(db.selectFrom('machines').select(['licence_id', sql<number>`count(*)`.as('n')])
-      .where('last_seen', '>=', since).groupBy('licence_id'));
+      .where('last_seen', '>=', since).where('status', '<>', 'released').groupBy('licence_id'));
     const networks = one(db.selectFrom('licence_networks').select(['licence_id', sql<number>`count(*)`.as('n')])
       .where('last_seen', '>=', since).groupBy('licence_id'));
     const users = one(db.selectFrom('callhome_daily').select(['licence_id', sql<number | null>`max(max_users_in_use)`.as('n')])

@@ -64,7 +64,8 @@ export class Bookkeeper {
      * file (another connection changed the WAL), so the look-ups after it fault every page back in.
      * With a commit every 100 ms the call-home statement took about three times as long as with no
      * commits at all; with one a second, about 1.6 times (README, "Benchmark"). A crash loses at most
-     * this much of last seen.
+     * this much of last-seen changes, and up to LAST_SEEN_RESOLUTION_MS of refreshes that changed
+     * nothing but the time (held lazily).
      */
     private readonly intervalMs = 1000,
     /**
