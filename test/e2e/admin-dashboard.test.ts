@@ -122,6 +122,11 @@ test('a support user sees no Settings link, is refused the settings page, finds 
   await page.getByRole('button', { name: 'Release' }).first().click();
   await page.getByText('Machine released').waitFor();
   assert.equal(await page.getByRole('button', { name: 'Release' }).count(), before - 1);
+  // The offline licence file form: a mistyped computer ID is answered on the page, at the field.
+  await page.getByLabel('Computer ID').fill('12345-not-an-id');
+  await page.getByRole('button', { name: 'Download licence file' }).click();
+  await page.getByText(/A computer ID is 64 characters/).waitFor();
+  assert.equal(await page.getByLabel('Computer ID').inputValue(), '12345-not-an-id');
   await page.screenshot({ path: path.join(j.screenshotDir, 'admin-licence.png'), fullPage: true });
   await ctx.close();
 });

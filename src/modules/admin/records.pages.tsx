@@ -107,13 +107,15 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     ));
   });
 
-  const licencePage = async (request: FastifyRequest, reply: FastifyReply, id: string, opts: { reveal?: boolean; flash?: string; status?: number } = {}) => {
+  const licencePage = async (request: FastifyRequest, reply: FastifyReply, id: string, opts: { reveal?: boolean; flash?: string; status?: number; fileProblem?: { message: string; value: string } } = {}) => {
     const exists = await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst();
     if (!exists) return notFound(request, reply, 'licence');
     const v = await licensing.licences.view(id);
     const full = await licensing.licences.getLicence(v.key);
     const role = request.auth!.role as StaffRole;
     const canRelease = allows(role, 'POST', `/admin/licences/${id}/release`);
+    const canIssueFile = allows(role, 'POST', `/admin/licences/${id}/licence-file`);
+    const problem = opts.fileProblem;
     const signals = await licensing.abuse.forLicence(id);
     return page(k.settings, request, reply, { title: `Licence ${id.slice(0, 8)}`, variant: 'admin', flash: opts.flash, status: opts.status ?? 200 }, (
       <>
@@ -144,6 +146,23 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
             ))}</tbody>
           </table></div> : <p>No machine has called with this licence yet.</p>}
         </section>
+        {canIssueFile ? (
+          <section class="card" id="licence-file"><h2>Offline licence file</h2>
+            <p class="muted">For a site without internet: the customer reads the computer ID off the program's licence screen. The file takes a seat like a call home and is recorded in the audit log.</p>
+            <form method="post" action={`/admin/licences/${id}/licence-file`}>
+              <Csrf token={request.csrfToken()} />
+              <div class={problem ? 'field has-error' : 'field'}>
+                <label for="f-computer-id">Computer ID</label>
+                <p class="hint" id="f-computer-id-hint">64 characters, 0–9 and a–f.</p>
+                <input id="f-computer-id" name="computer_id" type="text" class="mono" required autoComplete="off" spellcheck={false}
+                  value={problem?.value ?? ''} aria-invalid={problem ? 'true' : undefined}
+                  aria-describedby={problem ? 'f-computer-id-hint f-computer-id-error' : 'f-computer-id-hint'} />
+                {problem ? <p class="error" id="f-computer-id-error">{problem.message}</p> : null}
+              </div>
+              <button type="submit">Download licence file</button>
+            </form>
+          </section>
+        ) : null}
       </>
     ));
   };
@@ -155,6 +174,27 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
     await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'admin.licence_key_revealed', target: id, ip: request.ip });
     return licencePage(request, reply, id, { reveal: true });
+  });
+
+  // The admin API's POST /api/v1/admin/licences/{key}/licence-file, as a form for staff.
+  app.post('/admin/licences/:id/licence-file', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 200 }) } }, async (request, reply) => {
+    const id = (request.params as { id: string }).id;
+    const typed = ((request.body as { computer_id?: string }).computer_id ?? '').trim();
+    if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
+    const computerId = typed.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(computerId)) {
+      return licencePage(request, reply, id, { status: 400, fileProblem: { message: 'A computer ID is 64 characters, 0–9 and a–f. Copy it from the program\'s licence screen.', value: typed } });
+    }
+    const v = await licensing.licences.view(id);
+    try {
+      const file = await licensing.licences.issueLicenceFile(v.key, computerId, { kind: 'staff', id: request.auth!.subjectId, ip: request.ip });
+      return reply.type('text/plain; charset=utf-8')
+        .header('content-disposition', `attachment; filename="licence-${v.key.slice(-5)}-${computerId.slice(0, 8)}.lic"`)
+        .header('cache-control', 'private, no-store').send(file.text);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+      return licencePage(request, reply, id, { status: 409, fileProblem: { message: `No file: ${(err as Error).message}`, value: typed } });
+    }
   });
 
   app.post('/admin/licences/:id/release', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 64 }) } }, async (request, reply) => {

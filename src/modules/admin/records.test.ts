@@ -79,6 +79,36 @@ describe('customers and licences', () => {
     assert.equal(audit.target, licence.id);
   });
 
+  test('support issues an offline licence file for a typed computer ID; a malformed ID is a 400 on the page; a refused one says why; sales cannot', async () => {
+    const page = await b.support!.get(`/admin/licences/${licence.id}`);
+    assert.match(page.body, /Offline licence file/);
+    assert.doesNotMatch((await b.sales!.get(`/admin/licences/${licence.id}`)).body, /Offline licence file/);
+    assert.equal((await b.sales!.post(`/admin/licences/${licence.id}/licence-file`, { computer_id: computerId(9) })).statusCode, 403);
+
+    const bad = await b.support!.post(`/admin/licences/${licence.id}/licence-file`, { computer_id: 'not-an-id' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /64 characters/);
+    assert.match(bad.body, /value="not-an-id"/);
+
+    // Both seats are taken (computers 1 and 2) and the licence allows 2 under "flag": a tolerated
+    // TOO_MANY_MACHINES still gets its file, as in the contract.
+    const ok = await b.support!.post(`/admin/licences/${licence.id}/licence-file`, { computer_id: computerId(9).toUpperCase() });
+    assert.equal(ok.statusCode, 200, ok.body.slice(0, 300));
+    assert.match(String(ok.headers['content-disposition']), /^attachment; filename="licence-.{5}-[0-9a-f]{8}\.lic"$/);
+    assert.match(ok.body, /^-----BEGIN KEYWARD LICENCE FILE-----\n/);
+    const envelope = JSON.parse(Buffer.from(ok.body.split('\n')[1]!, 'base64').toString('utf8')) as { payload: string };
+    assert.equal(JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')).computerId, computerId(9));
+    const audit = await t.k.db.selectFrom('audit_log').select(['actor_id']).where('action', '=', 'licensing.licence_file.issued').where('target', '=', licence.id).executeTakeFirstOrThrow();
+    assert.equal(audit.actor_id, ids.support);
+
+    const suspended = await createLicence(h, { customerEmail: 'carol@customer.example' });
+    assert.equal((await h.admin('PATCH', `/api/v1/admin/licences/${suspended.key}`, { status: 'suspended' })).statusCode, 200);
+    await b.support!.get(`/admin/licences/${suspended.licenceId}`);
+    const refused = await b.support!.post(`/admin/licences/${suspended.licenceId}/licence-file`, { computer_id: computerId(9) });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, /No file: SUSPENDED/);
+  });
+
   test('support releases a machine (audited); a wrong computer ID is a 400; sales cannot release', async () => {
     await b.sales!.get(`/admin/licences/${licence.id}`);
     assert.equal((await b.sales!.post(`/admin/licences/${licence.id}/release`, { computer_id: computerId(1) })).statusCode, 403);
