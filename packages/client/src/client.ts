@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { asCallhomeAnswer, asErrorAnswer, parseJson, type CallhomeAnswer } from './answer.js';
-import { KeywardClientError } from './errors.js';
+import { KeywardClientError, fetchFailure } from './errors.js';
 import { verifyLicenceFile, type LicenceFilePayload } from './licence-file.js';
 import { clearOfflineCache, loadOfflineCache, saveOfflineCache, type SignedAnswer } from './offline-cache.js';
 import { nextCheckTime, retryAfterTime, type RandomSource } from './schedule.js';
@@ -238,10 +238,7 @@ export class KeywardClient {
       headers = response.headers;
       bytes = new Uint8Array(await response.arrayBuffer());
     } catch (cause) {
-      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a DNS failure, a timeout) is its cause.
-      const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
-      const detail = reason?.code ?? reason?.message ?? (cause as Error).message ?? String(cause);
-      throw new KeywardClientError('NETWORK_ERROR', `no answer from ${this.baseUrl}: ${detail}`, { cause });
+      throw new KeywardClientError('NETWORK_ERROR', `no answer from ${this.baseUrl}: ${fetchFailure(cause)}`, { cause });
     }
 
     if (status === 429) {

@@ -51,3 +51,9 @@ export class KeywardClientError extends Error {
     this.field = details.field;
   }
 }
+
+/** Why a fetch() failed: it says only "fetch failed", and the reason (ECONNREFUSED, a DNS failure, a timeout) is its cause. */
+export function fetchFailure(error: unknown): string {
+  const reason = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return reason?.code ?? reason?.message ?? (error as Error | null)?.message ?? String(error);
+}

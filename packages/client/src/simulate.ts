@@ -4,7 +4,7 @@
  */
 import { KeywardClient, type CheckInput } from './client.js';
 import { computerIdFrom } from './computer-id.js';
-import { KeywardClientError } from './errors.js';
+import { KeywardClientError, fetchFailure } from './errors.js';
 import { verifySignature, type PinnedKey } from './signature.js';
 
 export interface SimulateOptions {
@@ -94,8 +94,8 @@ function makeInstallations(options: SimulateOptions, pinnedKeys: PinnedKey[]): I
 /** Fetches the published keys, checking that the key list is signed by one of its own keys. */
 export async function fetchPinnedKeys(serverUrl: string): Promise<PinnedKey[]> {
   const url = `${serverUrl.replace(/\/+$/, '')}/api/v1/keys`;
-  const response = await fetch(url).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
-    throw new Error(`cannot fetch the signing keys from ${url}: ${error.cause?.code ?? error.cause?.message ?? error.message}`);
+  const response = await fetch(url).catch((error: unknown) => {
+    throw new Error(`cannot fetch the signing keys from ${url}: ${fetchFailure(error)}`);
   });
   const body = new Uint8Array(await response.arrayBuffer());
   if (!response.ok) throw new Error(`GET /api/v1/keys answered ${response.status}`);
