@@ -71,7 +71,7 @@ export interface LicensingModule {
   frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void;
   /** Fastify's `clientErrorHandler` (requests Node's HTTP parser refused): the contract's signed error object. */
   clientError(err: NodeJS.ErrnoException, socket: Duplex): void;
-  /** Re-reads the active signing key now (it is also re-read every 30 seconds). */
+  /** Re-reads the active signing key now (it is also re-read every two seconds). */
   reloadSigningKey(): Promise<void>;
   settings(): Promise<CallhomeSettings>;
   /** Sends this node's call-home rate-limit counts to the shared store now (tests; otherwise every 100 ms). */
