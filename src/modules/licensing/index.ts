@@ -24,6 +24,7 @@ import { registerDownloads } from './downloads.routes.js';
 import { registerLicenceRoutes } from './admin/licences.routes.js';
 import { registerCatalogRoutes } from './admin/catalog.routes.js';
 import { truncateOldIps } from './retention.js';
+import { sweepUnreferencedFiles } from './file-sweep.js';
 import { badRequest } from '../../kernel/http/errors.js';
 import { ShopLicenceIssuer } from './issuer.js';
 import { CustomerLicencesService } from './customer-licences.service.js';
@@ -99,6 +100,9 @@ export function createLicensingModule(k: Kernel): LicensingModule {
 
   k.jobs.every('licensing.ip-retention', DAY_MS, async () => {
     await truncateOldIps(k, (await settings()).ipRetentionDays);
+  });
+  k.jobs.every('licensing.file-sweep', DAY_MS, async () => {
+    await sweepUnreferencedFiles(k);
   });
 
   return {
