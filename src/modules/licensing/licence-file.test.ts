@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { verifyEd25519 } from '../../kernel/crypto/signing.js';
 import { DAY_MS } from '../../kernel/clock.js';
-import { computerId, createLicence, harness, nonce, seedProduct, type Harness } from './testing.js';
+import { callBody, computerId, createLicence, harness, nonce, seedProduct, type Harness } from './testing.js';
 
 let t: TestApp;
 let h: Harness;
@@ -98,6 +98,28 @@ describe('licence files', () => {
       assert.equal(status, 400);
       assert.deepEqual({ code: json.error.code, field: json.error.field }, { code: 'BAD_REQUEST', field });
     }
+  });
+
+  test('a file staff issue for a computer that calls home keeps the IP of its last call', async () => {
+    t.clock.set(START);
+    const lic = await createLicence(h);
+    const cid = computerId('calls-and-gets-a-file');
+    const row = async () => {
+      await t.modules.licensing.flush();
+      const r = await t.k.db.selectFrom('machines').select(['last_ip', 'last_seen', 'status']).where('licence_id', '=', lic.licenceId).executeTakeFirstOrThrow();
+      return { ...r, last_seen: Number(r.last_seen) };
+    };
+    assert.equal((await h.call(callBody(lic.key, { computerId: cid }), { ip: '203.0.113.7' })).json.code, 'VALID');
+    t.clock.set(START + 10 * 60_000);
+    assert.equal((await h.admin('POST', `/api/v1/admin/licences/${lic.key}/licence-file`, { computerId: cid })).statusCode, 200);
+    assert.deepEqual(await row(), { last_ip: '203.0.113.7', last_seen: START + 10 * 60_000, status: 'active' });
+
+    // A call from another address and a file within the same bookkeeping batch: the call's address stays.
+    t.clock.set(START + 20 * 60_000);
+    await h.call(callBody(lic.key, { computerId: cid }), { ip: '198.51.100.9' });
+    t.clock.set(START + 20 * 60_000 + 1000);
+    assert.equal((await h.admin('POST', `/api/v1/admin/licences/${lic.key}/licence-file`, { computerId: cid })).statusCode, 200);
+    assert.deepEqual(await row(), { last_ip: '198.51.100.9', last_seen: START + 20 * 60_000 + 1000, status: 'active' });
   });
 
   test('staff can issue a file for a computer ID typed in the admin; a refusal is 409 with the reason', async () => {

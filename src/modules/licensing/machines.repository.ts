@@ -59,7 +59,8 @@ export async function writeMachine(
     .set((eb) => ({
       status: write.status,
       last_seen: now,
-      last_ip: usage.ip,
+      // A licence file staff or the customer asked for comes from no installation: the last call's IP stays.
+      ...(usage.ip !== null ? { last_ip: usage.ip } : {}),
       first_seen: eb.fn.coalesce('first_seen', eb.val(now)),
       ...usageCols,
     }))

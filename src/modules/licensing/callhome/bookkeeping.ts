@@ -265,14 +265,15 @@ function chunks<T>(rows: T[], size: number): T[][] {
  * UPDATE … FROM (VALUES …): both dialects name VALUES columns column1…columnN, and each row is found
  * by the machines primary key (valuesRows: casts on PostgreSQL only, or SQLite scans the table).
  * Only existing rows are touched (a touch never creates a machine), last-seen never moves backwards
- * past a write made on the request path since, and usage is kept when the touch carries none.
+ * past a write made on the request path since, and usage and IP are kept when the touch carries none
+ * (a licence file asked for by staff or from My account comes from no installation's address).
  */
 function touchesQuery(flags: DialectFlags, rows: MachineTouch[]): CompiledQuery {
   const parameters: unknown[] = [];
   for (const m of rows) parameters.push(m.licenceId, m.computerId, m.at, m.ip, m.version ?? null, m.usersInUse ?? null);
   return CompiledQuery.raw(`update machines set
       last_seen = v.column3,
-      last_ip = v.column4,
+      last_ip = coalesce(v.column4, machines.last_ip),
       first_seen = coalesce(machines.first_seen, v.column3),
       last_version = coalesce(v.column5, machines.last_version),
       last_users_in_use = coalesce(v.column6, machines.last_users_in_use)
@@ -312,11 +313,16 @@ const NETWORK_COLUMNS = ['text', 'text', 'bigint', 'bigint'] as const;
 
 /**
  * Two refreshes of one machine as one: the later wins (the one given second on a tie), and keeps the
- * earlier's usage when it records none itself (a call refused before the machine is looked at), since
- * the row must still get that usage.
+ * earlier's usage when it records none itself (a call refused before the machine is looked at), and
+ * the earlier's IP when it has none (a licence file staff asked for), since the row must still get them.
  */
 function mergeTouches(a: MachineTouch, b: MachineTouch): MachineTouch {
   const [earlier, later] = a.at > b.at ? [b, a] : [a, b];
-  if (later.version !== undefined || earlier.version === undefined) return later;
-  return { licenceId: later.licenceId, computerId: later.computerId, at: later.at, ip: later.ip, version: earlier.version, usersInUse: earlier.usersInUse };
+  const keepUsage = later.version === undefined && earlier.version !== undefined;
+  const keepIp = later.ip === null && earlier.ip !== null;
+  if (!keepUsage && !keepIp) return later;
+  return {
+    licenceId: later.licenceId, computerId: later.computerId, at: later.at, ip: keepIp ? earlier.ip : later.ip,
+    version: keepUsage ? earlier.version : later.version, usersInUse: keepUsage ? earlier.usersInUse : later.usersInUse,
+  };
 }

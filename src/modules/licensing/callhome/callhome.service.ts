@@ -33,7 +33,7 @@ export const LAST_SEEN_RESOLUTION_MS = 5 * 60_000;
 export function touchDueAt(recorded: RecordedUsage | null, now: number, usage: CallUsage, recordsUsage: boolean): number {
   if (recorded === null || recorded.lastSeen === null) return 0;
   if (now - recorded.lastSeen >= LAST_SEEN_RESOLUTION_MS || now < recorded.lastSeen) return 0;
-  if (recorded.lastIp !== usage.ip) return 0;
+  if (usage.ip !== null && recorded.lastIp !== usage.ip) return 0;
   if (recordsUsage && (recorded.lastVersion !== usage.version || recorded.lastUsersInUse !== (usage.usersInUse ?? null))) return 0;
   return recorded.lastSeen + LAST_SEEN_RESOLUTION_MS;
 }
