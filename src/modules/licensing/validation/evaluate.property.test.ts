@@ -97,7 +97,11 @@ function build(s: Scenario): { snapshot: Snapshot; request: EvaluateRequest; pol
 function expectedFindings(s: Scenario, withUsage: boolean): { code: Condition; invalidates: boolean }[] {
   const t = NOW.getTime();
   const seated = s.machine?.status === 'active' && s.machine.lastSeen !== null && t - s.machine.lastSeen.getTime() <= s.inactiveDays * DAY;
-  const known = s.releases.find((r) => r.version === s.version);
+  // The release the program runs: the earliest with its version on a channel it sees, else on any.
+  const same = s.releases.filter((r) => r.version === s.version);
+  const seen = same.filter((r) => s.channel === 'beta' || r.channel === 'stable');
+  const known = (seen.length > 0 ? seen : same).reduce<(typeof same)[number] | undefined>(
+    (best, r) => (best === undefined || r.releasedAt < best.releasedAt ? r : best), undefined);
   const all: [Condition, boolean, boolean][] = [
     ['PRODUCT_MISMATCH', s.product !== undefined && s.product !== 'mailserver', true],
     ['REVOKED', s.status === 'revoked', true],

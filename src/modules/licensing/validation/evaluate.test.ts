@@ -7,9 +7,13 @@ import { describe, it } from 'node:test';
 import type { Code, Condition } from './codes.js';
 import { evaluate, evaluateLicenceFile, type EvaluateRequest, type FoundDecision, type LicenceStatus, type MachineWrite } from './evaluate.js';
 import type { LicenceSnapshot, MachineSnapshot, Snapshot } from './snapshot.js';
-import { DAY, NOW, at, buildLicence, buildRequest, buildSnapshot, daysFromNow } from './test-factories.js';
+import { DAY, NOW, at, buildLicence, buildRelease, buildRequest, buildSnapshot, daysFromNow } from './test-factories.js';
 
 const seated: MachineSnapshot = { status: 'active', lastSeen: daysFromNow(-1) };
+/** Version 8.8.0 published on stable and on beta, at the given dates. */
+const PROMOTED = (stable: Date, beta: Date) => [
+  buildRelease({ version: '8.8.0', channel: 'beta', releasedAt: beta }), buildRelease({ version: '8.8.0', releasedAt: stable }),
+];
 
 interface Case {
   name: string;
@@ -141,6 +145,18 @@ const cases: Case[] = [
   { name: 'running a beta release after maintenanceUntil: not covered either',
     licence: { maintenanceUntil: at('2026-11-01T00:00:00.000Z') }, request: { version: '8.7.0-beta.1', channel: 'beta' }, code: 'VERSION_NOT_COVERED', valid: false },
   { name: 'maintenanceUntil null: every version covered', licence: { maintenanceUntil: null }, request: { version: '8.6.0' }, code: 'VALID', valid: true },
+  // One build on both channels, published on different dates: the date on the program's own channel counts.
+  { name: 'a stable program runs a version that beta had later: the stable date counts (covered)',
+    licence: { maintenanceUntil: at('2026-11-15T00:00:00.000Z') }, snapshot: { releases: PROMOTED(at('2026-11-01T00:00:00.000Z'), at('2026-12-01T00:00:00.000Z')) },
+    request: { version: '8.8.0' }, code: 'VALID', valid: true },
+  { name: 'a stable program runs a version that beta had earlier: the stable date counts (not covered)',
+    licence: { maintenanceUntil: at('2026-11-15T00:00:00.000Z') }, snapshot: { releases: PROMOTED(at('2026-12-01T00:00:00.000Z'), at('2026-11-01T00:00:00.000Z')) },
+    request: { version: '8.8.0' }, code: 'VERSION_NOT_COVERED', valid: false },
+  { name: 'a beta program sees both channels: the earlier date counts (covered)',
+    licence: { maintenanceUntil: at('2026-11-15T00:00:00.000Z') }, snapshot: { releases: PROMOTED(at('2026-12-01T00:00:00.000Z'), at('2026-11-01T00:00:00.000Z')) },
+    request: { version: '8.8.0', channel: 'beta' }, code: 'VALID', valid: true },
+  { name: 'a stable program runs a version only beta had: that release counts (not covered)',
+    licence: { maintenanceUntil: at('2026-11-15T00:00:00.000Z') }, request: { version: '8.7.0-beta.1' }, code: 'VERSION_NOT_COVERED', valid: false },
   { name: 'tolerated machines, then uncovered version: VERSION_NOT_COVERED',
     licence: { maintenanceUntil: at('2026-10-01T00:00:00.000Z') }, snapshot: { otherActiveMachines: 1 }, request: { version: '8.6.0' },
     code: 'VERSION_NOT_COVERED', valid: false, flags: ['TOO_MANY_MACHINES', 'VERSION_NOT_COVERED'], machine: { kind: 'over_limit' } },

@@ -201,7 +201,7 @@ function usageFindings(snapshot: Snapshot, licence: LicenceSnapshot, policy: Pol
   }
   // Only a release the server knows can be "released after maintenanceUntil"; an unknown version
   // (a private build, a typo) is never VERSION_NOT_COVERED.
-  const running = findRelease(snapshot.releases, request.version);
+  const running = findRelease(snapshot.releases, request.version, request.channel);
   if (
     running !== undefined &&
     licence.maintenanceUntil !== null &&

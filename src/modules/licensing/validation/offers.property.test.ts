@@ -62,12 +62,19 @@ describe('release index', () => {
     );
   });
 
-  it('findRelease finds the first release with that exact version text', () => {
+  it('findRelease finds the earliest release with that exact version text on a channel the program sees, else on any', () => {
+    // The plain definition: filter, then the earliest (the first in the list on a tie).
+    const referenceRunning = (releases: ReleaseSnapshot[], version: string, channel: 'stable' | 'beta') => {
+      const same = releases.filter((r) => r.version === version);
+      const seen = same.filter((r) => channel === 'beta' || r.channel === 'stable');
+      const pool = seen.length > 0 ? seen : same;
+      return pool.reduce<ReleaseSnapshot | undefined>((best, r) => (best === undefined || r.releasedAt < best.releasedAt ? r : best), undefined);
+    };
     fc.assert(
-      fc.property(fc.array(release, { maxLength: 12 }), fc.constantFrom(...VERSIONS, '1.0', '1.0.0 '), (releases, version) => {
-        assert.equal(findRelease(releases, version), releases.find((r) => r.version === version));
+      fc.property(fc.array(release, { maxLength: 12 }), fc.constantFrom(...VERSIONS, '1.0', '1.0.0 '), fc.constantFrom('stable' as const, 'beta' as const), (releases, version, channel) => {
+        assert.equal(findRelease(releases, version, channel), referenceRunning(releases, version, channel));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 
@@ -76,7 +83,7 @@ describe('release index', () => {
     assert.equal(newestRelease(old, 'stable', NOW)?.release.version, '1.0.0');
     const published = [...old, { ...old[0]!, version: '1.1.0' }];
     assert.equal(newestRelease(published, 'stable', NOW)?.release.version, '1.1.0');
-    assert.equal(findRelease(published, '1.1.0')?.version, '1.1.0');
-    assert.equal(findRelease(old, '1.1.0'), undefined);
+    assert.equal(findRelease(published, '1.1.0', 'stable')?.version, '1.1.0');
+    assert.equal(findRelease(old, '1.1.0', 'stable'), undefined);
   });
 });

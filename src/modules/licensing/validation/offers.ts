@@ -33,10 +33,18 @@ export function isCovered(releasedAt: Date, maintenanceUntil: Date | null): bool
   return maintenanceUntil === null || releasedAt.getTime() <= maintenanceUntil.getTime();
 }
 
-/** The product's release with exactly this version (any channel, any date), if the server knows it. */
-export function findRelease(releases: readonly ReleaseSnapshot[], version: string): ReleaseSnapshot | undefined {
+/**
+ * The release a program on `channel` runs when it reports `version` (any date), if the server knows
+ * it: a vendor may publish one build on both channels (a beta promoted to stable keeps its version),
+ * on different dates. The earliest on a channel the program sees (`beta` sees both) is when its
+ * version was released for it; a program reporting a version only published on the other channel
+ * runs the earliest of those. Ties keep list order.
+ */
+export function findRelease(releases: readonly ReleaseSnapshot[], version: string, channel: Channel): ReleaseSnapshot | undefined {
   // The strict grammar (no leading zeros, no build metadata) makes equal precedence equal text.
-  return indexOf(releases).byVersion.get(version);
+  const found = indexOf(releases).byVersion.get(version);
+  if (found === undefined) return undefined;
+  return channel === 'beta' ? found.any : found.stable ?? found.any;
 }
 
 export interface RankedRelease {
@@ -67,15 +75,20 @@ interface ReleaseIndex {
   /** Parsable releases a program on that channel may be offered, best first (isBetter's order). */
   readonly stable: readonly RankedRelease[];
   readonly beta: readonly RankedRelease[];
-  /** The first release with each version, as a scan of the list would find it. */
-  readonly byVersion: ReadonlyMap<string, ReleaseSnapshot>;
+  /** Per version, its earliest release on stable and on any channel (the first in the list on a tie). */
+  readonly byVersion: ReadonlyMap<string, { readonly stable: ReleaseSnapshot | undefined; readonly any: ReleaseSnapshot }>;
 }
+
+const earlier = (a: ReleaseSnapshot | undefined, b: ReleaseSnapshot): ReleaseSnapshot =>
+  a !== undefined && a.releasedAt.getTime() <= b.releasedAt.getTime() ? a : b;
 
 const indexOf = oncePerList((releases: readonly ReleaseSnapshot[]): ReleaseIndex => {
   const ranked: RankedRelease[] = [];
-  const byVersion = new Map<string, ReleaseSnapshot>();
+  const byVersion = new Map<string, { stable: ReleaseSnapshot | undefined; any: ReleaseSnapshot }>();
   for (const release of releases) {
-    if (!byVersion.has(release.version)) byVersion.set(release.version, release);
+    const seen = byVersion.get(release.version);
+    const stable = release.channel === 'stable' ? earlier(seen?.stable, release) : seen?.stable;
+    byVersion.set(release.version, { stable, any: earlier(seen?.any, release) });
     const semver = parseSemver(release.version);
     if (semver) ranked.push({ release, semver });
   }
