@@ -40,6 +40,18 @@ test('bin/keyward keys rotate keeps the old key listed as retired', async () => 
   assert.equal(lines.filter((l) => l.includes('\tretired\t')).length, 1);
 });
 
+test('an unknown option or argument changes nothing and exits 2 with the usage', async () => {
+  const before = (await run(BIN, ['keys', 'list'], { env })).stdout;
+  for (const args of [['keys', 'rotate', '--dry-run'], ['keys', 'rotate', 'now'], ['keys', 'list', '-v'], ['demo', '--force'], ['migrate', '--to', '3'], ['apikey', 'create', '--name', 'x', '--admin']]) {
+    await assert.rejects(run(BIN, args, { env }), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2, args.join(' '));
+      assert.match(err.stderr, /Usage|usage/, args.join(' '));
+      return true;
+    });
+  }
+  assert.equal((await run(BIN, ['keys', 'list'], { env })).stdout, before, 'no key was added');
+});
+
 test('bad configuration stops before listening, with a fix-it message and exit code 2', async () => {
   await assert.rejects(run(BIN, ['serve'], { env: { ...env, PORT: 'eighty' } }), (err: { code: number; stderr: string }) => {
     assert.equal(err.code, 2);

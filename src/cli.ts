@@ -43,6 +43,7 @@ export async function cli(argv: string[]): Promise<number> {
         return -1; // keeps running
       }
       case 'migrate': {
+        noOptions([sub, ...rest]);
         const config = loadConfig();
         const k = createKernel(config);
         try {
@@ -85,11 +86,13 @@ export async function cli(argv: string[]): Promise<number> {
         return 0;
       }
       case 'demo': {
+        noOptions([sub, ...rest]);
         const loaded = await withKernel(async (k) => (await import('./modules/catalog/index.js')).loadDemoCatalogue(k.db, k.clock.now()));
         process.stdout.write(loaded ? 'Loaded the demo catalogue. Edit it in Admin → Catalogue.\n' : 'The demo catalogue is already loaded; nothing changed.\n');
         return 0;
       }
       case 'keys': {
+        if (sub === 'rotate' || sub === 'list') noOptions(rest);
         if (sub === 'rotate') {
           const kid = await withKernel((k) => rotateSigningKey(k.db, k.secrets));
           process.stdout.write(`New active signing key: ${kid}\n`);
@@ -110,9 +113,19 @@ export async function cli(argv: string[]): Promise<number> {
     return 2;
   } catch (err) {
     if (err instanceof ConfigError) { process.stderr.write(err.message + '\n'); return 2; }
+    // A misspelt or unexpected option changes nothing: `keys rotate --dry-run` must not rotate.
+    if (String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`keyward ${cmd}: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
     process.stderr.write(`keyward ${cmd}: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/** For commands that take no options or arguments: throws parseArgs' own error on any. */
+function noOptions(args: (string | undefined)[]): void {
+  parseArgs({ args: args.filter((x): x is string => x !== undefined), options: {}, strict: true, allowPositionals: false });
 }
 
 const code = await cli(process.argv.slice(2));
