@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { SubjectDataProvider } from './subject-data.js';
 import { truncateIp } from './subject-data.js';
 
@@ -6,15 +7,30 @@ import { truncateIp } from './subject-data.js';
 export const likeLiteral = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
- * The kernel's tables: copies of emails sent to the person, their security-log entries, pending jobs and
- * rate-limit counters that name them. Audit entries are kept (security, six years) with the actor
- * pseudonymised and the IP cut to its network.
+ * Copies of emails that are the person's: sent to them, or naming their address in the subject or
+ * body (a new-ticket notice to staff quotes the customer's address and message). Compared in lower
+ * case on both databases (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+ */
+function personsMail(email: string) {
+  const pattern = likeLiteral(email.toLowerCase());
+  return (eb: ExpressionBuilder<Database, 'mail_outbox'>) => eb.or([
+    eb('to_addr', '=', email),
+    sql<boolean>`lower(${sql.ref('subject')}) like ${pattern} escape '\\'`,
+    sql<boolean>`lower(${sql.ref('text_body')}) like ${pattern} escape '\\'`,
+    sql<boolean>`lower(coalesce(${sql.ref('html_body')}, '')) like ${pattern} escape '\\'`,
+  ]);
+}
+
+/**
+ * The kernel's tables: copies of emails sent to the person or naming them, their security-log entries,
+ * pending jobs and rate-limit counters that name them. Audit entries are kept (security, six years) with
+ * the actor pseudonymised and the IP cut to its network.
  */
 export const kernelSubjectData: SubjectDataProvider = {
   module: 'kernel',
   tables: ['mail_outbox', 'audit_log', 'jobs', 'rate_limits'],
   async export(k, s) {
-    const mail = await k.db.selectFrom('mail_outbox').selectAll().where('to_addr', '=', s.email).orderBy('created_at').execute();
+    const mail = await k.db.selectFrom('mail_outbox').selectAll().where(personsMail(s.email)).orderBy('created_at').execute();
     const audit = s.customerIds.length
       ? await k.db.selectFrom('audit_log').selectAll().where((eb) => eb.or([eb('actor_id', 'in', s.customerIds), eb('target', 'in', s.customerIds)])).orderBy('at').execute()
       : [];
@@ -24,7 +40,7 @@ export const kernelSubjectData: SubjectDataProvider = {
     const counts: Record<string, number> = {};
     const needles = [s.email, ...s.customerIds];
     await k.db.transaction().execute(async (trx) => {
-      counts.mail_outbox = Number((await trx.deleteFrom('mail_outbox').where('to_addr', '=', s.email).executeTakeFirst()).numDeletedRows);
+      counts.mail_outbox = Number((await trx.deleteFrom('mail_outbox').where(personsMail(s.email)).executeTakeFirst()).numDeletedRows);
       // Pending work that names the person (a reset email not yet sent…); a job being run right now is left to finish.
       let jobs = 0;
       for (const n of needles) {

@@ -141,6 +141,31 @@ describe('subject access and erasure with data planted in every table', () => {
   });
 });
 
+describe('copies of emails to others that quote the person', () => {
+  test('are in the export and go with the erasure; mail quoting someone else stays', async () => {
+    const email = 'Quoted.Person@Example.org';
+    const row = (id: string, subject: string, text: string, html: string | null) => ({
+      id, to_addr: 'owner@vendor.example', from_addr: 'shop@vendor.example', subject, text_body: text, html_body: html,
+      headers: '{}', attachments: '[]', category: 'support', status: 'sent' as const, attempts: 1, last_error: null,
+      message_id: `<${id}@vendor.example>`, created_at: t.k.clock.now(), sent_at: t.k.clock.now(), envelope_from: null,
+      claimed_by: null, claimed_at: null,
+    });
+    await t.k.db.insertInto('mail_outbox').values([
+      row('quote-text', '[#1001] New ticket', 'From quoted.person@example.org: my phone is 07700 900123', null),
+      row('quote-html', '[#1002] New ticket', 'See the HTML part.', '<p>From <a href="mailto:QUOTED.PERSON@EXAMPLE.ORG">them</a></p>'),
+      row('quote-subject', 'Order problem: quoted.person@example.org', 'An order needs a look.', null),
+      row('lookalike', '[#1003] New ticket', 'From quotedXperson@example.org and quoted.person@example.org.uk.other', null),
+      row('other', '[#1004] New ticket', 'From someone.else@example.org: hello', null),
+    ] as never).execute();
+    // The export shows the declared columns (no ids): the subjects tell the copies apart.
+    const exported = (await buildArchive(t.k, email)).sections.find((x) => x.table === 'mail_outbox')?.records.map((r) => r.subject).sort();
+    assert.deepEqual(exported, ['Order problem: quoted.person@example.org', '[#1001] New ticket', '[#1002] New ticket', '[#1003] New ticket']);
+    await eraseSubject(t.k, email, { kind: 'staff', id: 'staff-1' });
+    const left = (await t.k.db.selectFrom('mail_outbox').select('id').where('id', 'in', ['quote-text', 'quote-html', 'quote-subject', 'lookalike', 'other']).execute()).map((r) => r.id);
+    assert.deepEqual(left, ['other']);
+  });
+});
+
 describe('erasure journal across a restore from backup', () => {
   test('backup, erase, restore: the journal is re-applied and the data is gone again', async () => {
     // The kernel testKernel() makes is closed for the restore; the restored database gets a new one.
