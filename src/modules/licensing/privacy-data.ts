@@ -36,7 +36,7 @@ export const licensingSubjectData: SubjectDataProvider = {
       await trx.updateTable('licences').set({ customer_email: null, updated_at: now }).where('id', 'in', ids).where('customer_email', '=', s.email).execute();
       if (s.customerIds.length) await trx.updateTable('licences').set({ customer_id: null, updated_at: now }).where('id', 'in', ids).where('customer_id', 'in', s.customerIds).execute();
     });
-    return { counts, kept: counts.licences ? ['Licence keys are kept while they appear on an invoice (six years), no longer linked to you.'] : [] };
+    return { counts, kept: counts.licences ? ['Your licences and their keys are kept, no longer linked to you, so copies of the software already installed with them keep working.'] : [] };
   },
 };
 

@@ -4,8 +4,7 @@
 
 import { notPersonal, type PersonalField, type PrivacyDeclarations } from '../../kernel/privacy/types.js';
 
-const LICENCE_TERM = { period: 'P0D', from: 'account_closure' as const, rationale: 'Kept while the licence exists: it is what the customer bought and what installations check against.' };
-const WHILE_ACTIVE = { period: 'P30D', from: 'last_activity' as const, rationale: 'Needed while the installation uses the licence; a machine that stops calling frees its seat after 30 days and its row can then go.' };
+const LICENCE_TERM = { period: 'P0D', from: 'account_closure' as const, rationale: 'Linked to the customer until their account is closed; the licence itself stays (it is what installed copies check against), no longer linked to anyone.' };
 
 const installation = (
   table: 'machines' | 'callhome_daily',
@@ -66,7 +65,9 @@ export const licensingPrivacy: PrivacyDeclarations = {
     }),
     ...(['first_seen', 'last_seen'] as const).map((column) => installation('machines', column, {
       category: 'user.telemetry', label: column === 'first_seen' ? 'When the computer first called home' : 'When the computer last called home',
-      purposes: ['licensing'], retention: WHILE_ACTIVE, onErasure: 'delete',
+      purposes: ['licensing'],
+      retention: { period: 'P0D', from: 'account_closure', rationale: 'Kept with the computer ID while the licence exists: they decide whether the computer holds a seat, and show the vendor every PC that has used the licence.' },
+      onErasure: 'delete',
     })),
     ...(['version', 'calls', 'max_users_in_use'] as const).map((column) => installation('callhome_daily', column, {
       category: 'user.telemetry', label: 'Daily count of calls home, per version, with the highest number of users in use',

@@ -1,3 +1,4 @@
+import { yearsBefore } from '../../kernel/housekeeping.js';
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { consentHistory } from './consent.js';
@@ -45,9 +46,11 @@ export async function eraseNewsletterData(k: Kernel, emailRaw: string, by: strin
 
 /**
  * Daily retention: sign-ups never confirmed are removed after the configured days; a person who is on no
- * list any more (and is not a customer, whose opt-out must be remembered) is removed after 30 days.
+ * list any more (and is not a customer, whose opt-out must be remembered) is removed after 30 days;
+ * the record of which mailings went to whom after a year; suppression entries after six years; and a
+ * person's consent records for a list six years after their last one, when that one withdrew consent.
  */
-export async function applyRetention(k: Kernel): Promise<{ unconfirmedSignups: number; peopleRemoved: number }> {
+export async function applyRetention(k: Kernel): Promise<{ unconfirmedSignups: number; peopleRemoved: number; mailingsSent: number; suppressions: number; consentRecords: number }> {
   const s = await loadNewsletterSettings(k);
   const now = k.clock.now();
   const cutoff = now - 30 * DAY_MS;
@@ -62,5 +65,34 @@ export async function applyRetention(k: Kernel): Promise<{ unconfirmedSignups: n
       .whereRef('l.subscriber_id', '=', 'newsletter_subscribers.id')
       .where((w) => w.or([w('l.status', '!=', 'unsubscribed'), w('l.updated_at', '>=', cutoff)])))))
     .executeTakeFirst();
-  return { unconfirmedSignups: Number(stale.numDeletedRows), peopleRemoved: Number(orphans.numDeletedRows) + Number(withdrawn.numDeletedRows) };
+  const sends = await k.db.deleteFrom('newsletter_campaign_sends').where('created_at', '<', yearsBefore(now, 1)).executeTakeFirst();
+  const suppressions = await k.db.deleteFrom('newsletter_suppressions').where('created_at', '<', yearsBefore(now, 6)).executeTakeFirst();
+  return {
+    unconfirmedSignups: Number(stale.numDeletedRows), peopleRemoved: Number(orphans.numDeletedRows) + Number(withdrawn.numDeletedRows),
+    mailingsSent: Number(sends.numDeletedRows), suppressions: Number(suppressions.numDeletedRows),
+    consentRecords: await pruneWithdrawnConsent(k, now - CONSENT_PROOF_MS),
+  };
+}
+
+/**
+ * Six years of 365.25 days: the database's own guard on the ledger (migration 2026-11-25T1510) refuses to
+ * delete a record younger than this, so the job uses the very same span.
+ */
+const CONSENT_PROOF_MS = 189_345_600_000;
+
+/** Deletes the consent records of each (address, list) whose newest record withdrew consent before `cutoff`. */
+async function pruneWithdrawnConsent(k: Kernel, cutoff: number): Promise<number> {
+  const pairs = await k.db.selectFrom('newsletter_consent_events').select(['email', 'list_id', (eb) => eb.fn.max('at').as('last')])
+    .groupBy(['email', 'list_id']).having((eb) => eb.fn.max('at'), '<', cutoff).execute();
+  let deleted = 0;
+  for (const p of pairs) {
+    await k.db.transaction().execute(async (trx) => {
+      const newest = await trx.selectFrom('newsletter_consent_events').select(['action', 'at']).where('email', '=', p.email).where('list_id', '=', p.list_id)
+        .orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+      // Read again inside the transaction: a record written since the listing keeps the history.
+      if (!newest || newest.action !== 'unsubscribe' || Number(newest.at) >= cutoff) return;
+      deleted += Number((await trx.deleteFrom('newsletter_consent_events').where('email', '=', p.email).where('list_id', '=', p.list_id).executeTakeFirst()).numDeletedRows);
+    });
+  }
+  return deleted;
 }

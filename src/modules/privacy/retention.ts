@@ -1,7 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { newId } from '../../kernel/crypto/tokens.js';
-import { pruneKernelData } from '../../kernel/housekeeping.js';
+import { pruneKernelData, yearsBefore } from '../../kernel/housekeeping.js';
 import { applyLicensingRetention } from '../licensing/index.js';
 import { purgeStaleBaskets } from '../orders/index.js';
 import { applyNewsletterRetention } from '../newsletter/index.js';
@@ -26,7 +26,7 @@ const n = (r: { numDeletedRows?: bigint; numUpdatedRows?: bigint }) => Number(r.
  */
 export const retentionRules: RetentionRule[] = [
   {
-    id: 'kernel.outbox_jobs_counters', description: 'Emails deleted 90 days after they were written, finished jobs after 7 days, rate-limit counters an hour after their window started.',
+    id: 'kernel.outbox_jobs_counters', description: 'Emails deleted 90 days after they were written, finished jobs after 7 days, rate-limit counters an hour after their window started; security-log addresses cut to their network after a year, entries deleted after six years.',
     run: (k) => pruneKernelData(k),
   },
   {
@@ -57,7 +57,7 @@ export const retentionRules: RetentionRule[] = [
     async run(k) { return { ...(await applySupportRetention(k)) }; },
   },
   {
-    id: 'newsletter.subscribers', description: 'Sign-ups never confirmed removed; people on no list removed after 30 days.',
+    id: 'newsletter.subscribers', description: 'Sign-ups never confirmed removed; people on no list removed after 30 days; records of mailings sent deleted after a year; suppression entries after six years; consent records six years after the consent was withdrawn.',
     async run(k) { return { ...(await applyNewsletterRetention(k)) }; },
   },
   {
@@ -76,6 +76,21 @@ export const retentionRules: RetentionRule[] = [
       }
       const reports = n(await k.db.deleteFrom('privacy_retention_runs').where('started_at', '<', now - 365 * DAY_MS).executeTakeFirst());
       return { testimonials: deleted, oldReports: reports };
+    },
+  },
+  {
+    id: 'privacy.requests', description: 'Records of access and erasure requests, with what processors were told, and the erasure journal deleted after six years.',
+    async run(k) {
+      const cutoff = yearsBefore(k.clock.now(), 6);
+      return k.db.transaction().execute(async (trx) => {
+        const old = trx.selectFrom('privacy_requests').select('id').where('created_at', '<', cutoff);
+        const notices = n(await trx.deleteFrom('privacy_processor_notices').where('request_id', 'in', old).executeTakeFirst());
+        const requests = n(await trx.deleteFrom('privacy_requests').where('created_at', '<', cutoff).executeTakeFirst());
+        // An erasure re-applied after a restore counts from then: the journal entry was needed until that.
+        const journal = n(await trx.deleteFrom('privacy_erasure_journal').where('erased_at', '<', cutoff)
+          .where((eb) => eb.or([eb('reapplied_at', 'is', null), eb('reapplied_at', '<', cutoff)])).executeTakeFirst());
+        return { requests, processorNotices: notices, journal };
+      });
     },
   },
 ];

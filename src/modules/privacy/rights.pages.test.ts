@@ -166,7 +166,7 @@ describe('Admin → Privacy', () => {
     assert.deepEqual(r.report[1]!.result, { things: 2 });
     const full = await runRetention(t.k);
     assert.equal(full.failures, 0, JSON.stringify(full.report));
-    assert.deepEqual(full.report.map((x) => x.rule), ['kernel.outbox_jobs_counters', 'accounts.sessions', 'orders.baskets', 'licensing.callhome_ips', 'licensing.self_releases', 'support.tickets', 'newsletter.subscribers', 'privacy.testimonials']);
+    assert.deepEqual(full.report.map((x) => x.rule), ['kernel.outbox_jobs_counters', 'accounts.sessions', 'orders.baskets', 'licensing.callhome_ips', 'licensing.self_releases', 'support.tickets', 'newsletter.subscribers', 'privacy.testimonials', 'privacy.requests']);
     const staff = await staffBrowser(t, 'owner');
     const res = await staff.get('/admin/privacy/retention');
     assert.match(res.body, /licensing\.callhome_ips/);
