@@ -54,6 +54,8 @@ export interface CookieDecl {
   persistence: 'browser_session' | { maxAgeDays: number; onlyWhen: string };
   setWhen: string;
   httpOnly: boolean; sameSite: 'Strict' | 'Lax';
+  /** Signing out deletes it (the notice says so only for these; a test holds sign-out to the list). */
+  endsAtSignOut?: boolean;
 }
 
 /** What one module declares. */

@@ -89,13 +89,13 @@ export const accountsPrivacy: PrivacyDeclarations = {
     {
       name: 'kw_session', purpose: 'Keeps you signed in to My account, the support system and the admin while your browser is open.',
       holds: 'a random 256-bit session reference', exemption: 'strictly_necessary', persistence: 'browser_session',
-      setWhen: 'signing in', httpOnly: true, sameSite: 'Lax',
+      setWhen: 'signing in', httpOnly: true, sameSite: 'Lax', endsAtSignOut: true,
     },
     {
       name: 'kw_remember', purpose: 'Keeps you signed in on this device after the browser closes, only if you tick "Remember me".',
       holds: 'a random selector and a single-use validator', exemption: 'remember_me',
       persistence: { maxAgeDays: 30, onlyWhen: 'you tick "Remember me" when signing in' },
-      setWhen: 'signing in with "Remember me" ticked', httpOnly: true, sameSite: 'Lax',
+      setWhen: 'signing in with "Remember me" ticked', httpOnly: true, sameSite: 'Lax', endsAtSignOut: true,
     },
   ],
 };

@@ -56,7 +56,7 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
         <h2 id="cookies">Cookies</h2>
         <p>Some sections of our website use cookies, but only those necessary for the site to work. No tracking cookies are used anywhere on our site. If you are not signed in and your basket is empty, we set no cookie at all.</p>
         <ul>{n.cookies.map((ck) => (
-          <li><strong>{ck.name}</strong>: {ck.purpose} It is set when {ck.setWhen}, holds {ck.holds}, and {ck.persistence === 'browser_session' ? 'is deleted when you close your browser or sign out' : `lasts ${ck.persistence.maxAgeDays} days, only when ${ck.persistence.onlyWhen}; signing out deletes it`}.</li>
+          <li><strong>{ck.name}</strong>: {ck.purpose} It is set when {ck.setWhen}, holds {ck.holds}, and {ck.persistence === 'browser_session' ? `is deleted when you close your browser${ck.endsAtSignOut ? ' or sign out' : ''}` : `lasts ${ck.persistence.maxAgeDays} days, only when ${ck.persistence.onlyWhen}${ck.endsAtSignOut ? '; signing out deletes it' : ''}`}.</li>
         ))}</ul>
         <p>If you do not want cookies, you can avoid them by not signing in, not using the online support system and not using the online shop. Orders can be placed by telephone{c.phone ? ` (${c.phone})` : ''} instead, though these often take longer. See also the <a href="/cookies">cookie list</a>.</p>
 

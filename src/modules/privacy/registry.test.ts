@@ -79,8 +79,12 @@ describe('cookies', () => {
     b.closeBrowser();
     seen.push(...setCookies(await b.get('/account')));
     await b.get('/account');
-    seen.push(...setCookies(await b.post('/account/logout', {})));
+    const logout = setCookies(await b.post('/account/logout', {}));
+    seen.push(...logout);
     assert.ok(seen.length >= 4);
+    // The notice says "signing out deletes it" of exactly these.
+    const clearedAtLogout = logout.filter((l) => /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(l)).map((l) => l.split('=')[0]!.replace(/^__Host-/, '')).sort();
+    assert.deepEqual(clearedAtLogout, reg.cookies.filter((c) => c.endsAtSignOut).map((c) => c.name).sort());
     for (const line of seen) {
       const name = line.split('=')[0]!.replace(/^__Host-/, '');
       const decl = reg.cookies.find((c) => c.name === name);
