@@ -70,3 +70,21 @@ test('beyond the reference: retention, rights and how to complain', () => {
   assert.match(section('rights'), /ask for a copy/);
   assert.match(section('complaints'), /Information Commissioner/);
 });
+
+test('each group lists every value declared for its people (log fields included) and where the values come from', async () => {
+  const { buildRegistry } = await import('./registry.js');
+  const { GROUPS, sourceInWords } = await import('./notice.js');
+  const { defaultProcessors } = await import('./registry.js');
+  const reg = buildRegistry();
+  for (const g of GROUPS) {
+    const fields = reg.fields.filter((f) => f.subjects.includes(g.subject));
+    if (fields.length === 0) continue;
+    const s = section(`group-${g.subject}`);
+    const held = /Data held (.*?) Where it comes from: (.*?)\. /.exec(s);
+    assert.ok(held, `${g.subject}: data held and its sources`);
+    const decode = (x: string) => x.replace(/&amp;/g, '&');
+    for (const f of fields) assert.ok(decode(held[1]!).includes(f.label), `${g.subject}: "${f.label}" is not under Data held`);
+    for (const f of fields) assert.ok(decode(held[2]!).includes(sourceInWords(f.source, defaultProcessors)), `${g.subject}: source of "${f.label}"`);
+  }
+  assert.match(section('group-customer'), /IP address in the server log/);
+});

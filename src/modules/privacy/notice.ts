@@ -78,12 +78,18 @@ export interface Notice {
 
 const uniq = <T>(xs: T[]) => [...new Set(xs)];
 
-function describeGroup(fields: PersonalField[], purposes: Map<string, Purpose>, processors: Processor[]): Omit<NoticeGroup, 'subject' | 'title' | 'who'> {
+/** Where a value comes from, in the reader's words. */
+export function sourceInWords(source: PersonalField['source'], processors: Processor[]): string {
+  if (typeof source !== 'string') return processors.find((p) => p.id === source.processor)?.name ?? source.processor;
+  return { data_subject: 'you', customer_admin: 'the person who manages your organisation\'s account', installed_software: 'the software you installed, when it calls home', staff: 'our staff' }[source];
+}
+
+function describeGroup(fields: PersonalField[], purposes: Map<string, Purpose>, processors: Processor[], held: (f: PersonalField) => boolean = () => true): Omit<NoticeGroup, 'subject' | 'title' | 'who'> {
   const usedPurposes = uniq(fields.flatMap((f) => f.purposes)).map((id) => purposes.get(id)).filter((p): p is Purpose => !!p);
   const byProcessor = processors.map((processor) => ({ processor, data: uniq(fields.filter((f) => f.recipients.includes(processor.id)).map((f) => f.label)) }))
     .filter((x) => x.data.length > 0);
   return {
-    data: uniq(fields.filter((f) => f.access || f.protection !== 'plain').map((f) => f.label)),
+    data: uniq(fields.filter(held).map((f) => f.label)),
     purposes: usedPurposes.map((p) => ({
       id: p.id, description: p.description, basis: BASIS_LABEL[p.lawfulBasis],
       detail: p.legitimateInterest ?? p.legalObligation ?? (p.consent ? `You can withdraw consent: ${p.consent.howToWithdraw}` : undefined),
@@ -97,17 +103,19 @@ function describeGroup(fields: PersonalField[], purposes: Map<string, Purpose>, 
     }),
     required: uniq(fields.filter((f) => f.provision !== 'optional').map((f) => f.label)),
     optional: uniq(fields.filter((f) => f.provision === 'optional').map((f) => f.label)),
-    sources: uniq(fields.map((f) => (typeof f.source === 'string' ? f.source : `processor:${f.source.processor}`))),
+    sources: uniq(fields.map((f) => sourceInWords(f.source, processors))),
     withdraw: uniq(usedPurposes.filter((p) => p.consent).map((p) => p.consent!.howToWithdraw)),
   };
 }
 
 export function buildNotice(reg: Registry, controller: Controller, processors: Processor[]): Notice {
   const purposes = new Map(reg.purposes.map((p) => [p.id, p]));
-  const personal = reg.fields.filter((f) => 'table' in f.location);
-  const groups = GROUPS.map((g) => ({ ...g, ...describeGroup(personal.filter((f) => f.subjects.includes(g.subject)), purposes, processors) }))
+  // Every declared value a group's people have, log fields included (the server log's IP address).
+  const groups = GROUPS.map((g) => ({ ...g, ...describeGroup(reg.fields.filter((f) => f.subjects.includes(g.subject)), purposes, processors) }))
     .filter((g) => g.data.length > 0);
-  const sw = describeGroup(personal.filter((f) => f.subjects.includes('installed_software') && f.source === 'installed_software'), purposes, processors);
+  // What a call home stores: the values it brings, without the derived counters nobody can ask for.
+  const sw = describeGroup(reg.fields.filter((f) => 'table' in f.location && f.subjects.includes('installed_software') && f.source === 'installed_software'),
+    purposes, processors, (f) => f.access || f.protection !== 'plain');
   return {
     controller, groups, cookies: reg.cookies, processors,
     callHome: { data: sw.data, purposes: sw.purposes, retention: sw.retention },

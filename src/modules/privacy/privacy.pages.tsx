@@ -26,6 +26,7 @@ function Group({ g }: { g: NoticeGroup }) {
       <p>{g.who}</p>
       <h4>Data held</h4>
       {list(g.data)}
+      <p><strong>Where it comes from:</strong> {g.sources.join('; ')}.</p>
       <h4>Purpose</h4>
       <ul>{g.purposes.map((p) => <li>{p.description} <span class="muted">({p.basis}{p.detail ? `: ${p.detail}` : ''})</span></li>)}</ul>
       <p><strong>GDPR lawful bases:</strong> {g.bases.join(', ')}</p>
