@@ -1,10 +1,16 @@
 import { sql, type ExpressionBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { Kernel } from '../context.js';
 import type { SubjectDataProvider } from './subject-data.js';
 import { truncateIp } from './subject-data.js';
 
 /** `LIKE` pattern for a literal value (the values are emails and ids; `%`, `_` and `\` are escaped). */
 export const likeLiteral = (v: string) => `%${v.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The stand-in for an erased account's id in records that are kept (the same id always gives the same one). */
+export function erasedPseudonym(k: Pick<Kernel, 'secrets'>, id: string): string {
+  return `erased:${k.secrets.hmac('privacy-pseudonym', id).toString('hex').slice(0, 16)}`;
+}
 
 /**
  * Copies of emails that are the person's: sent to them, or naming their address in the subject or
@@ -55,8 +61,8 @@ export const kernelSubjectData: SubjectDataProvider = {
         const rows = await trx.selectFrom('audit_log').select(['id', 'actor_id', 'ip', 'target']).where((eb) => eb.or([eb('actor_id', 'in', s.customerIds), eb('target', 'in', s.customerIds)])).execute();
         for (const r of rows) {
           await trx.updateTable('audit_log').set({
-            actor_id: r.actor_id && s.customerIds.includes(r.actor_id) ? `erased:${k.secrets.hmac('privacy-pseudonym', r.actor_id).toString('hex').slice(0, 16)}` : r.actor_id,
-            target: r.target && s.customerIds.includes(r.target) ? `erased:${k.secrets.hmac('privacy-pseudonym', r.target).toString('hex').slice(0, 16)}` : r.target,
+            actor_id: r.actor_id && s.customerIds.includes(r.actor_id) ? erasedPseudonym(k, r.actor_id) : r.actor_id,
+            target: r.target && s.customerIds.includes(r.target) ? erasedPseudonym(k, r.target) : r.target,
             ip: truncateIp(r.ip),
           }).where('id', '=', r.id).execute();
           audit++;

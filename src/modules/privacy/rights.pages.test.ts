@@ -114,6 +114,12 @@ describe('My account → Your data', () => {
     assert.match(res.body, /Your account has been closed/);
     assert.ok(setCookies(res).some((c) => /^kw_session=;/.test(c)), setCookies(res).join('\n'));
     assert.equal(await t.k.db.selectFrom('customers').select('id').where('id', '=', id).executeTakeFirst(), undefined);
+    // The records of the erasure itself do not name the person again: a pseudonym, the IP cut to its network.
+    const erasure = await t.k.db.selectFrom('audit_log').select(['actor_id', 'ip']).where('action', '=', 'privacy.erasure').orderBy('at', 'desc').executeTakeFirstOrThrow();
+    assert.match(erasure.actor_id ?? '', /^erased:[0-9a-f]{16}$/);
+    assert.ok(erasure.ip === null || erasure.ip.includes('/'), `erasure entry IP ${erasure.ip}`);
+    assert.deepEqual(await t.k.db.selectFrom('audit_log').select('id').where((eb) => eb.or([eb('actor_id', '=', id), eb('target', '=', id)])).execute(), []);
+    assert.deepEqual(await t.k.db.selectFrom('privacy_requests').select('id').where('requested_by_id', '=', id).execute(), []);
     // The old cookie no longer signs anyone in.
     const replay = new TestBrowser(t.app);
     for (const [name, v] of session) replay.cookies.set(name, v);

@@ -4,6 +4,8 @@ import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import type { PersonalField, Processor } from '../../kernel/privacy/types.js';
 import type { DataSubject, SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
+import { truncateIp } from '../../kernel/privacy/subject-data.js';
+import { erasedPseudonym } from '../../kernel/privacy/kernel.subject-data.js';
 import { buildRegistry, defaultProcessors, type Registry } from './registry.js';
 import { subjectDataProviders } from './providers.js';
 import { PrivacyBadEmail } from './privacy.errors.js';
@@ -177,9 +179,13 @@ export async function eraseSubject(k: Kernel, rawEmail: string, by: Requester, o
 
   const requestId = newId();
   const procs = (await processors(k)).filter((p) => recipientIds.has(p.id));
+  // A person closing their own account: the records of the erasure itself must not name them again.
+  const self = by.kind === 'customer' && by.id !== null && s.customerIds.includes(by.id);
+  const byId = self ? erasedPseudonym(k, by.id!) : by.id;
+  const byIp = self ? truncateIp(by.ip ?? null) : by.ip ?? null;
   await k.db.transaction().execute(async (trx) => {
     await trx.insertInto('privacy_requests').values({
-      id: requestId, kind: 'erasure', subject_hash: hash, requested_by_kind: by.kind, requested_by_id: by.id,
+      id: requestId, kind: 'erasure', subject_hash: hash, requested_by_kind: by.kind, requested_by_id: byId,
       summary: JSON.stringify({ counts, kept, processors: procs.map((p) => p.id), reapply: !!opts.reapply }), created_at: now,
     }).execute();
     for (const p of procs) {
@@ -188,7 +194,7 @@ export async function eraseSubject(k: Kernel, rawEmail: string, by: Requester, o
       // The address is sealed: the job row must not be a readable copy of what was just erased.
       await k.jobs.enqueue(PROCESSOR_ERASURE_JOB, { noticeId, processorId: p.id, sealedEmail: k.secrets.seal('privacy-processor-erasure', email) }, { trx, idempotencyKey: `privacy-erasure:${requestId}:${p.id}` });
     }
-    await k.audit.record({ actorKind: by.kind, actorId: by.id, action: opts.reapply ? 'privacy.erasure_reapplied' : 'privacy.erasure', target: requestId, detail: { counts }, ip: by.ip ?? null }, trx);
+    await k.audit.record({ actorKind: by.kind, actorId: byId, action: opts.reapply ? 'privacy.erasure_reapplied' : 'privacy.erasure', target: requestId, detail: { counts }, ip: byIp }, trx);
   });
   return { requestId, counts, kept: [...new Set(kept)], processors: procs.map((p) => ({ id: p.id, name: p.name, method: p.erasure })) };
 }
