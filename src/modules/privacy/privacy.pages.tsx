@@ -25,7 +25,7 @@ function Group({ g }: { g: NoticeGroup }) {
       <h3>{g.title}</h3>
       <p>{g.who}</p>
       <h4>Data held</h4>
-      {list(g.data)}
+      <ul class="held">{g.data.map((i) => <li>{i}</li>)}</ul>
       <p><strong>Where it comes from:</strong> {g.sources.join('; ')}.</p>
       <h4>Purpose</h4>
       <ul>{g.purposes.map((p) => <li>{p.description} <span class="muted">({p.basis}{p.detail ? `: ${p.detail}` : ''})</span></li>)}</ul>
