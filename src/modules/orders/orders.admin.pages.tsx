@@ -50,10 +50,19 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
     const csrf = request.csrfToken();
     const left = Number(o.total_gross) - Number(o.refunded_amount);
     const canPay = o.status === 'draft' || o.status === 'awaiting_payment';
+    // More money in than the order asks for: a second payment (card after a transfer marked paid) or one
+    // for a cancelled order. Staff must see it to pay it back.
+    const received = pays.filter((p) => p.status === 'succeeded').reduce((n, p) => n + Number(p.amount), 0);
+    const owedBack = o.status === 'cancelled' ? received : received - Number(o.total_gross);
     return page(k.settings, request, reply, { title: `Order ${o.reference}`, variant: 'admin', status: error ? 400 : 200, flash }, (
       <>
         <h1>Order {o.reference} <StatusBadge status={o.status} /></h1>
         {error ? <ErrorSummary errors={{ _form: error }} /> : null}
+        {owedBack > 0 ? (
+          <div class="card warning" role="alert">
+            <p><strong>{formatMoney(received, o.currency)} received for {o.status === 'cancelled' ? 'a cancelled order' : `an order of ${formatMoney(Number(o.total_gross), o.currency)}`}.</strong> {formatMoney(owedBack, o.currency)} was paid {o.status === 'cancelled' ? 'after the order was cancelled' : 'twice'}: pay it back to the buyer (for a card payment, refund it in Stripe), and see Payments below.</p>
+          </div>
+        ) : null}
         <div class="card"><OrderTable order={o} lines={lines} /></div>
         <div class="grid">
           <section class="card"><h2>Buyer</h2><BillingAddress o={o} /><p>{o.email}<br />{o.phone}</p><p class="muted">Tax: {o.tax_treatment}. Evidence: <code class="mono">{o.tax_evidence}</code></p></section>

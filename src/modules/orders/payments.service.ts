@@ -114,8 +114,9 @@ export class PaymentsService {
     const stripe = await loadStripe(this.k);
     if (!stripe) throw new WebhookRejected('Stripe is not configured');
     verifyStripeSignature(signature, rawBody, stripe.webhookSecret, this.k.clock.now());
-    let event: { id?: unknown; type?: unknown; data?: { object?: Record<string, unknown> } };
+    let event: { id?: unknown; type?: unknown; data?: { object?: Record<string, unknown> } } | null;
     try { event = JSON.parse(rawBody.toString('utf8')); } catch { throw new WebhookRejected('the body is not JSON'); }
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new WebhookRejected('the body is not a JSON object');
     if (typeof event.id !== 'string' || typeof event.type !== 'string' || event.id.length > 255) throw new WebhookRejected('no event id or type');
     const obj = event.data?.object ?? {};
     const isPaid = (event.type === 'checkout.session.completed' && obj.payment_status === 'paid') || event.type === 'checkout.session.async_payment_succeeded';
@@ -127,17 +128,28 @@ export class PaymentsService {
         .onConflict((oc) => oc.columns(['provider', 'event_id']).doNothing()).executeTakeFirst();
       if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return { handled: false, duplicate: true };
       if (!isPaid || !payment) return { handled: false, duplicate: false };
+      const providerPaymentRef = typeof obj.payment_intent === 'string' ? obj.payment_intent : null;
+      // The card money arrived: its payment row says so, whatever became of the order meanwhile. 0 when
+      // this session's payment was recorded already (a second event type for the same payment).
+      const received = async () => Number((await trx.updateTable('payments').set({ status: 'succeeded', provider_payment_ref: providerPaymentRef, updated_at: this.k.clock.now() })
+        .where('provider', '=', 'stripe').where('provider_ref', '=', obj.id as string).where('status', '=', 'pending').executeTakeFirst()).numUpdatedRows);
       // Money for an order that was cancelled meanwhile: keep the event (Stripe must stop retrying) and
-      // tell staff through the audit log; they refund it or reinstate the sale by hand.
+      // tell staff (audit log, order page); they refund it or reinstate the sale by hand.
       const current = await trx.selectFrom('orders').select('status').where('id', '=', payment.order_id).executeTakeFirst();
       if (current?.status === 'cancelled') {
+        await received();
         await this.k.audit.record({ actorKind: 'system', action: 'order.paid_after_cancel', target: payment.order_id, detail: { event: event.id, amount: Number(obj.amount_total) } }, trx);
         return { handled: false, duplicate: false };
       }
-      await this.fulfilment.markPaidInTrx(trx, payment.order_id, { kind: 'provider', id: null }, {
-        provider: 'stripe', providerRef: obj.id as string, providerPaymentRef: typeof obj.payment_intent === 'string' ? obj.payment_intent : null,
+      const outcome = await this.fulfilment.markPaidInTrx(trx, payment.order_id, { kind: 'provider', id: null }, {
+        provider: 'stripe', providerRef: obj.id as string, providerPaymentRef,
         amount: Number(obj.amount_total), currency: String(obj.currency ?? ''), note: `stripe event ${event.id}`,
       });
+      // Paid already by other means (staff marked a bank transfer paid while the buyer also paid by card):
+      // the second payment is recorded and flagged, never dropped; staff refund one of them.
+      if (outcome === 'already' && (await received()) > 0) {
+        await this.k.audit.record({ actorKind: 'system', action: 'order.paid_twice', target: payment.order_id, detail: { event: event.id, amount: Number(obj.amount_total) } }, trx);
+      }
       return { handled: true, duplicate: false };
     });
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { TestBrowser } from '../../kernel/testing/http.js';
 import { hashPassword } from '../accounts/passwords.js';
 import { shopTestApp, planIdBySku, StripeStandIn, type ShopTestApp } from './testing.js';
+import { staffBrowser } from '../newsletter/testing.js';
 
 let t: ShopTestApp;
 const stripe = new StripeStandIn();
@@ -175,6 +176,37 @@ describe('Stripe Checkout against the local stand-in', () => {
     assert.equal(await status(orderId), 'cancelled');
     assert.equal(await invoices(orderId), 0);
     assert.ok(await t.k.db.selectFrom('audit_log').select('id').where('action', '=', 'order.paid_after_cancel').where('target', '=', orderId).executeTakeFirst());
+  });
+
+  test('stand-in: a card payment for an order staff marked paid meanwhile is recorded, flagged and shown, not dropped', async () => {
+    const b = await customerBrowser('card9@example.com');
+    const { orderId, sessionId } = await cardOrder(b);
+    const total = Number((await t.k.db.selectFrom('orders').select('total_gross').where('id', '=', orderId).executeTakeFirstOrThrow()).total_gross);
+    await t.modules.orders.fulfilment.markPaid(orderId, { kind: 'staff', id: 'staff-1' }, { provider: 'bank_transfer', providerRef: null, providerPaymentRef: null, amount: total, currency: 'GBP', note: 'transfer seen' });
+    const ev = stripe.completedEvent(sessionId);
+    const res = await webhook(ev.body, stripe.sign(ev.body, nowS()));
+    assert.equal(res.statusCode, 200);
+    const pays = await t.k.db.selectFrom('payments').select(['provider', 'status']).where('order_id', '=', orderId).orderBy('provider').execute();
+    assert.deepEqual(pays, [{ provider: 'bank_transfer', status: 'succeeded' }, { provider: 'stripe', status: 'succeeded' }]);
+    assert.equal(await invoices(orderId), 1, 'one sale, one invoice');
+    assert.ok(await t.k.db.selectFrom('audit_log').select('id').where('action', '=', 'order.paid_twice').where('target', '=', orderId).executeTakeFirst());
+    const staff = await staffBrowser(t, 'owner');
+    const page = await staff.get(`/admin/orders/${orderId}`);
+    assert.match(page.body, /class="card warning"[^]*was paid twice/);
+
+    // The same payment reported again under another event type is the same money: no second flag.
+    const again = JSON.parse(stripe.completedEvent(sessionId).body);
+    again.type = 'checkout.session.async_payment_succeeded';
+    const body = JSON.stringify(again);
+    assert.equal((await webhook(body, stripe.sign(body, nowS()))).statusCode, 200);
+    assert.equal((await t.k.db.selectFrom('audit_log').select('id').where('action', '=', 'order.paid_twice').where('target', '=', orderId).execute()).length, 1);
+  });
+
+  test('stand-in: a signed body that is JSON but no object (null, an array) is refused with 400, not a 500', async () => {
+    for (const body of ['null', '[]', '[{"id":"evt_x"}]']) {
+      const res = await webhook(body, stripe.sign(body, nowS()));
+      assert.equal(res.statusCode, 400, body);
+    }
   });
 
   test('stand-in: a refund goes to Stripe once, with a credit note quoting the invoice', async () => {
