@@ -74,9 +74,13 @@ export class PaymentsService {
   async refund(orderId: string, amount: number, reason: string, staffId: string, key: string): Promise<{ creditNoteNumber: number }> {
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new InvalidOrderInput('Enter an amount to refund.');
     if (!reason.trim()) throw new InvalidOrderInput('Say why the order is refunded (it is printed on the credit note).');
-    const prior = await this.k.db.selectFrom('refunds').select(['credit_note_id', 'order_id']).where('idempotency_key', '=', key).executeTakeFirst();
+    const prior = await this.k.db.selectFrom('refunds').select(['credit_note_id', 'order_id', 'amount', 'reason']).where('idempotency_key', '=', key).executeTakeFirst();
     if (prior) {
       if (prior.order_id !== orderId) throw new InvalidOrderInput('This refund form was already used for another order.');
+      // A key stands for one request: the same key with another amount or reason is not a retry of it.
+      if (Number(prior.amount) !== amount || prior.reason !== reason.trim().slice(0, 500)) {
+        throw new InvalidOrderInput('This refund form was already sent with another amount or reason, and that refund is done. Open the order again to refund more.');
+      }
       const doc = await billingRepository.invoiceById(this.k.db, prior.credit_note_id!);
       return { creditNoteNumber: Number(doc!.number) };
     }

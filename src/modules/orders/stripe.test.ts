@@ -217,6 +217,9 @@ describe('Stripe Checkout against the local stand-in', () => {
     const r1 = await t.modules.orders.payments.refund(orderId, 10000, 'Goodwill', 'staff-1', 'refund-key-aaaaaaaaaaaaaaaa');
     const r2 = await t.modules.orders.payments.refund(orderId, 10000, 'Goodwill', 'staff-1', 'refund-key-aaaaaaaaaaaaaaaa');
     assert.equal(r1.creditNoteNumber, r2.creditNoteNumber);
+    // The same form sent again with another amount is not a retry: refused, nothing more refunded.
+    await assert.rejects(t.modules.orders.payments.refund(orderId, 20000, 'Goodwill', 'staff-1', 'refund-key-aaaaaaaaaaaaaaaa'), /another amount or reason/);
+    await assert.rejects(t.modules.orders.payments.refund(orderId, 10000, 'Other reason', 'staff-1', 'refund-key-aaaaaaaaaaaaaaaa'), /another amount or reason/);
     const sent = stripe.refunds.filter((r) => r.payment_intent === stripe.sessions.get(sessionId)!.payment_intent);
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.amount, 10000);
