@@ -58,7 +58,18 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
 
   const form = async (request: FastifyRequest, reply: FastifyReply, v: Record<string, string | undefined>, errors: Record<string, string> = {}) => {
     const b = await baskets.find(basketToken(k, request));
-    if (!b || b.lines.length === 0) return reply.redirect('/basket', 303);
+    if (!b || b.lines.length === 0) {
+      if (Object.keys(errors).length === 0) return reply.redirect('/basket', 303);
+      // The basket went with an order this form placed (the form sent again, changed): say why, rather
+      // than land on an empty basket without a word.
+      return page(k.settings, request, reply, { title: 'Checkout', status: 409 }, (
+        <>
+          <h1>Checkout</h1>
+          <ErrorSummary errors={errors} />
+          <p>Your basket is empty. <a href="/account/orders">See your orders</a> or <a href="/shop">go back to the shop</a>.</p>
+        </>
+      ));
+    }
     const priced = await baskets.price(b, 0);
     const methods = await payments.availableMethods();
     const signedIn = request.auth?.kind === 'customer';

@@ -202,6 +202,11 @@ describe('checkout', () => {
     await Promise.all([b.post(`/checkout/pay/${id}`, {}), b.post(`/checkout/pay/${id}`, {})]);
     assert.equal((await t.k.db.selectFrom('payments').select('id').where('order_id', '=', id).execute()).length, 1);
     assert.equal((await t.k.db.selectFrom('mail_outbox').select('id').where('to_addr', '=', 'double@example.com').where('category', '=', 'order').execute()).length, 1, 'one pro forma');
+    // The same form sent again with other details is refused with a message, not an empty basket without a word.
+    const changed = await b.post('/checkout', { ...fields, billing_name: 'Someone Else' });
+    assert.equal(changed.statusCode, 409);
+    assert.match(changed.body, /already used for a different order/);
+    assert.equal(await count('orders'), before + 1);
   });
 
   test('absurd VAT numbers, missing fields and tampered forms are refused and change nothing', async () => {
