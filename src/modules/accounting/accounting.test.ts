@@ -96,6 +96,10 @@ describe(`accounting export formats (${TEST_DIALECT})`, () => {
     // The awkward name survives quoting; a formula-looking address line is neutralised.
     assert.ok(rows.some((r) => r['*ContactName'] === 'Buyer, Sons & Co'));
     assert.ok(rows.some((r) => r.POAddressLine2 === "'=SUM(A1)"));
+    // The address in Xero's parts: street lines, then town and postcode in their own columns (not in line 3 or 4).
+    const berlin = rows.find((r) => r['*ContactName'] === 'Dora Kunde')!;
+    assert.deepEqual([berlin.POCity, berlin.POPostalCode, berlin.POCountry, berlin.POAddressLine3, berlin.POAddressLine4], ['Berlin', '10115', 'DE', '', '']);
+    assert.notEqual(berlin.POAddressLine1, '');
     // Per document: quantity × unit (less discount) adds up to the stored net; credit notes are negative.
     const docs = await t.k.db.selectFrom('invoices').selectAll().execute();
     for (const d of docs) {

@@ -99,11 +99,13 @@ type Row = { d: SharedDocument; l: SharedLine; s: ExportSettings };
 const t = (header: string, value: (r: Row) => string | number | null): Column<Row> => ({ header, text: true, value });
 const n = (header: string, value: (r: Row) => string | number | null): Column<Row> => ({ header, text: false, value });
 const addr = (r: Row, i: number) => r.d.contactAddress.split('\n')[i] ?? '';
+/** Xero's address columns: street lines, town, region and postcode apart when the order has them; else the printed lines. */
+const xeroStreet = (r: Row, i: 0 | 1 | 2 | 3) => (r.d.postal ? (i === 0 ? r.d.postal.street1 : i === 1 ? r.d.postal.street2 : '') : addr(r, i));
 
 export const XERO_COLUMNS: Column<Row>[] = [
   t('*ContactName', (r) => contactName(r.d)), t('EmailAddress', (r) => r.d.contactEmail),
-  t('POAddressLine1', (r) => addr(r, 0)), t('POAddressLine2', (r) => addr(r, 1)), t('POAddressLine3', (r) => addr(r, 2)), t('POAddressLine4', (r) => addr(r, 3)),
-  t('POCity', () => ''), t('PORegion', () => ''), t('POPostalCode', () => ''), t('POCountry', (r) => r.d.contactCountry),
+  t('POAddressLine1', (r) => xeroStreet(r, 0)), t('POAddressLine2', (r) => xeroStreet(r, 1)), t('POAddressLine3', (r) => xeroStreet(r, 2)), t('POAddressLine4', (r) => xeroStreet(r, 3)),
+  t('POCity', (r) => r.d.postal?.city ?? ''), t('PORegion', (r) => r.d.postal?.region ?? ''), t('POPostalCode', (r) => r.d.postal?.postcode ?? ''), t('POCountry', (r) => r.d.contactCountry),
   n('*InvoiceNumber', (r) => r.d.number), t('Reference', (r) => memo(r.d)), n('*InvoiceDate', (r) => dmy(r.d.issueDate)), n('*DueDate', (r) => dmy(dueDate(r.d))),
   t('InventoryItemCode', () => ''), t('*Description', (r) => r.l.description), n('*Quantity', (r) => r.l.quantity),
   n('*UnitAmount', (r) => decimal(sign(r.d) * r.l.unitNet)),

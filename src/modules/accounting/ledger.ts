@@ -1,5 +1,5 @@
 import type { Db } from '../../kernel/db/database.js';
-import { DOCUMENT_SOURCES, LINE_SOURCES, type SharedDocument, type SharedLine, type SharedPayment } from './shared.js';
+import { DOCUMENT_SOURCES, LINE_SOURCES, POSTAL_SOURCES, type SharedDocument, type SharedLine, type SharedPayment, type SharedPostal } from './shared.js';
 
 /** Days until an invoice is due, per order (resellers on account); orders not in the map are paid at issue. */
 export type DueDaysLookup = (db: Db, orderIds: string[]) => Promise<Map<string, number>>;
@@ -10,14 +10,29 @@ const col = (ref: string) => ref.split('.')[1]!;
 const DOC_COLUMNS = Object.values(DOCUMENT_SOURCES).map(col) as Array<keyof import('../billing/billing.tables.js').InvoicesTable>;
 const LINE_COLUMNS = ['invoice_id', ...Object.values(LINE_SOURCES).map(col)] as Array<keyof import('../billing/billing.tables.js').InvoiceLinesTable>;
 
+const POSTAL_COLUMNS = Object.values(POSTAL_SOURCES).map(col) as Array<keyof import('../orders/orders.tables.js').OrdersTable>;
+
+/** The declared address parts of these orders, by order id. */
+async function postalOf(db: Db, orderIds: string[]): Promise<Map<string, SharedPostal>> {
+  const out = new Map<string, SharedPostal>();
+  if (orderIds.length === 0) return out;
+  const rows = await db.selectFrom('orders').select(['id', ...POSTAL_COLUMNS]).where('id', 'in', orderIds).execute();
+  for (const row of rows as Array<Record<string, unknown>>) {
+    const p: Record<string, string> = {};
+    for (const [key, ref] of Object.entries(POSTAL_SOURCES)) p[key] = String(row[col(ref)] ?? '');
+    out.set(String(row.id), p as SharedPostal);
+  }
+  return out;
+}
+
 /** Picks exactly the declared keys out of a row (nothing else reaches a format). */
-function toDocument(row: Record<string, unknown>, lines: SharedLine[], dueDays: number): SharedDocument {
+function toDocument(row: Record<string, unknown>, lines: SharedLine[], dueDays: number, postal: SharedPostal | null): SharedDocument {
   const d: Record<string, unknown> = {};
   for (const [key, ref] of Object.entries(DOCUMENT_SOURCES)) {
     const v = row[col(ref)];
     d[key] = typeof v === 'bigint' || (typeof v === 'string' && /^(number|issueDate|taxPoint|creditedNumber|creditedDate|total\w+|gbpRateMicros)$/.test(key)) ? Number(v) : v;
   }
-  return { ...(d as Omit<SharedDocument, 'lines' | 'dueDays'>), lines, dueDays };
+  return { ...(d as Omit<SharedDocument, 'lines' | 'dueDays' | 'postal'>), lines, dueDays, postal };
 }
 
 function toLine(row: Record<string, unknown>): SharedLine {
@@ -53,10 +68,12 @@ export async function* documentsIn(db: Db, range: Range, opts: { dueDays?: DueDa
     }
     if (take.length) {
       const lineRows = await db.selectFrom('invoice_lines').select(LINE_COLUMNS).where('invoice_id', 'in', take.map((r) => r.id)).orderBy('invoice_id').orderBy('line_no').execute();
-      const due = opts.dueDays ? await opts.dueDays(db, [...new Set(take.map((r) => r.order_id))]) : new Map<string, number>();
+      const orderIds = [...new Set(take.map((r) => r.order_id))];
+      const due = opts.dueDays ? await opts.dueDays(db, orderIds) : new Map<string, number>();
+      const postal = await postalOf(db, orderIds);
       for (const r of take) {
         const lines = lineRows.filter((l) => l.invoice_id === r.id).map((l) => toLine(l as Record<string, unknown>));
-        yield toDocument(r as Record<string, unknown>, lines, r.kind === 'invoice' ? due.get(r.order_id) ?? 0 : 0);
+        yield toDocument(r as Record<string, unknown>, lines, r.kind === 'invoice' ? due.get(r.order_id) ?? 0 : 0, postal.get(r.order_id) ?? null);
         yielded++;
       }
     }
@@ -69,7 +86,8 @@ export async function documentById(db: Db, id: string, dueDays?: DueDaysLookup):
   if (!r) return null;
   const lineRows = await db.selectFrom('invoice_lines').select(LINE_COLUMNS).where('invoice_id', '=', id).orderBy('line_no').execute();
   const due = dueDays && r.kind === 'invoice' ? (await dueDays(db, [r.order_id])).get(r.order_id) ?? 0 : 0;
-  return toDocument(r as Record<string, unknown>, lineRows.map((l) => toLine(l as Record<string, unknown>)), due);
+  const postal = (await postalOf(db, [r.order_id])).get(r.order_id) ?? null;
+  return toDocument(r as Record<string, unknown>, lineRows.map((l) => toLine(l as Record<string, unknown>)), due, postal);
 }
 
 export async function countDocuments(db: Db, range: Range): Promise<number> {

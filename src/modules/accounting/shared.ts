@@ -56,6 +56,20 @@ export const DOCUMENT_SOURCES = {
   orderId: 'invoices.order_id',
 } as const;
 
+/**
+ * The buyer's address in parts, from the order the document was made for (the invoice keeps it as
+ * printed lines, which no importer can split back into street, town and postcode).
+ */
+export const POSTAL_SOURCES = {
+  street1: 'orders.billing_address_line1',
+  street2: 'orders.billing_address_line2',
+  city: 'orders.billing_city',
+  region: 'orders.billing_region',
+  postcode: 'orders.billing_postcode',
+} as const;
+
+export type SharedPostal = { [K in keyof typeof POSTAL_SOURCES]: string };
+
 export const LINE_SOURCES = {
   lineNo: 'invoice_lines.line_no',
   sku: 'invoice_lines.sku',
@@ -86,6 +100,8 @@ export interface SharedDocument {
   gbpRateMicros: number; orderId: string;
   /** Days from the issue date to the due date: 0 for documents paid at issue, the terms for invoices on account. */
   dueDays: number;
+  /** The address in parts; null when the order is gone (then only contactAddress, as printed). */
+  postal: SharedPostal | null;
   lines: SharedLine[];
 }
 
@@ -93,7 +109,7 @@ export interface SharedPayment { id: string; at: number; amount: number; currenc
 
 /** Every column the exports and the webhook read. */
 export function allSources(): string[] {
-  return [...Object.values(DOCUMENT_SOURCES), ...Object.values(LINE_SOURCES), ...Object.values(PAYMENT_SOURCES)];
+  return [...Object.values(DOCUMENT_SOURCES), ...Object.values(POSTAL_SOURCES), ...Object.values(LINE_SOURCES), ...Object.values(PAYMENT_SOURCES)];
 }
 
 /**
