@@ -11,6 +11,7 @@ import { registerDashboardPage } from './dashboard.pages.js';
 import { registerRecordPages } from './records.pages.js';
 import { registerReleasePages } from './releases.pages.js';
 import { registerSettingsPages } from './settings.pages.js';
+import { redactMailSecrets } from './mail-redaction.js';
 
 const fmt = (t: number | null) => (t ? new Date(t).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—');
 
@@ -94,7 +95,8 @@ export function registerAdminPages(app: FastifyInstance, k: Kernel, deps: { lice
             {request.auth!.role === 'owner' || request.auth!.role === 'admin' ? <UncertainActions id={r.id} csrf={request.csrfToken()} /> : null}
           </div>
         ) : null}
-        <pre class="mono pre-wrap">{r.text_body}</pre>
+        <p class="muted">Links that act for the recipient (password resets, confirmations, unsubscribes, downloads) and licence keys are hidden here: they are the recipient's alone.</p>
+        <pre class="mono pre-wrap">{redactMailSecrets(r.text_body)}</pre>
       </div>
     ));
   });
