@@ -1,6 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
 import { newId } from '../../kernel/crypto/tokens.js';
+import { isUniqueViolation } from '../../kernel/db/dialect.js';
 import { CURRENCIES, PLAN_KINDS, type Currency, type PlanKind } from './catalog.tables.js';
 import { InvalidCatalogInput, NotFound } from './catalog.errors.js';
 import * as repo from './catalog.repository.js';
@@ -57,7 +58,12 @@ export class CatalogService {
   async addEdition(productId: string, input: Input): Promise<string> {
     await this.requireProduct(productId);
     const id = newId();
-    await this.k.db.insertInto('catalog_editions').values({ id, product_id: productId, code: code(input.code, 'The edition code'), name: text(input.name, 'an edition name'), sort: 0, active: 1 }).execute();
+    try {
+      await this.k.db.insertInto('catalog_editions').values({ id, product_id: productId, code: code(input.code, 'The edition code'), name: text(input.name, 'an edition name'), sort: 0, active: 1 }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new InvalidCatalogInput('Another edition of this product has this code; give each edition its own.');
+      throw err;
+    }
     return id;
   }
 

@@ -41,6 +41,12 @@ describe('admin', () => {
     const tier = await t.k.db.selectFrom('catalog_tiers').select('id').where('product_id', '=', productPath.split('/').pop()!).execute();
     assert.equal(tier.length, 1);
     await owner.get(productPath);
+    assert.equal((await owner.post(`${productPath}/editions`, { name: 'Pro', code: 'pro' })).statusCode, 303);
+    await owner.get(productPath);
+    const dupEdition = await owner.post(`${productPath}/editions`, { name: 'Pro again', code: 'pro' });
+    assert.equal(dupEdition.statusCode, 400, 'a reused edition code is a message beside the form, not a 500');
+    assert.match(dupEdition.body, /Another edition of this product has this code/);
+    await owner.get(productPath);
     const badPrice = await owner.post(`${productPath}/plans`, { kind: 'perpetual', name: 'Fax 5', sku: 'fax-5', tier_id: tier.at(-1)!.id, price_GBP: '-10', price_EUR: '', price_USD: '' });
     assert.equal(badPrice.statusCode, 400);
     assert.match(badPrice.body, /amount like 199/);
