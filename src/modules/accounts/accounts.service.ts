@@ -154,6 +154,8 @@ export class AccountsService {
     const hash = await hashPassword(password as string);
     const row = await consumeAccountToken(this.k.db, 'password_reset', token, now);
     await this.setPasswordHash(kind, row.subject_id!, hash);
+    // Failed sign-ins by others must not keep the owner of the mailbox out once they chose a new password.
+    if (subject) await clearFailures(this.k.db, kind, subject.email);
     // A reset link proves control of the mailbox, so a customer who never confirmed it is now confirmed.
     if (kind === 'customer') {
       const r = await this.k.db.updateTable('customers').set({ email_verified_at: now }).where('id', '=', row.subject_id!).where('email_verified_at', 'is', null).executeTakeFirst();

@@ -152,6 +152,25 @@ describe('password reset', () => {
     assert.equal(old.statusCode, 303, 'sessions on other devices ended');
   });
 
+  test('a completed reset lifts a lockout that others\' failed sign-ins put on the address', async () => {
+    const b = new TestBrowser(t.app, { 'x-test': 'lockout-reset' });
+    await registerAndVerify(b, 'gina@example.com');
+    for (let i = 0; i < 8; i++) {
+      await b.get('/account/login');
+      await b.post('/account/login', { email: 'gina@example.com', password: `guess ${i}` });
+    }
+    await b.get('/account/login');
+    assert.equal((await b.post('/account/login', { email: 'gina@example.com', password: 'correct horse battery' })).statusCode, 429);
+    await b.get('/account/password/forgot');
+    await b.post('/account/password/forgot', { email: 'gina@example.com' });
+    await t.k.jobs.drain();
+    const link = linkIn((await lastMailTo('gina@example.com'))!.text_body, '/account/password/reset')!;
+    await b.get(link);
+    assert.match((await b.post(link, { password: 'a brand new password' })).body, /Password changed/);
+    await b.get('/account/login');
+    assert.equal((await b.post('/account/login', { email: 'gina@example.com', password: 'a brand new password' })).statusCode, 303, 'the new password works at once');
+  });
+
   test('an expired reset link is refused', async () => {
     const b = new TestBrowser(t.app);
     await registerAndVerify(b, 'frank@example.com');
