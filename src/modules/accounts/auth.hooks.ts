@@ -75,7 +75,9 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     const now = k.clock.now();
     if (!sameOrigin(request, k.config.publicUrl)) throw new CsrfFailed();
     if (request.auth && verifySessionCsrf(k.secrets, token, request.auth.sessionIdHash)) return;
-    if (mode === 'anon' && verifyAnonCsrf(k.secrets, token, now)) return;
+    // Once signed in, only the session's own token: an anonymous token is anybody's to fetch, so taking
+    // it from a signed-in browser would let another site's form act for that account.
+    if (mode === 'anon' && !request.auth && verifyAnonCsrf(k.secrets, token, now)) return;
     throw new CsrfFailed();
   });
 }

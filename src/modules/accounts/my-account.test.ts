@@ -218,6 +218,19 @@ describe('password and devices', () => {
     assert.equal((await keep.post('/account/security/sign-out-others', { _csrf: null })).statusCode, 403);
     assert.equal((await other.get('/account')).statusCode, 200);
   });
+
+  test('once signed in, an anonymous form token (anybody can fetch one) is refused even on forms usable before sign-in', async () => {
+    const ada = await signInAs('ada@example.com', FIREFOX);
+    const stranger = new TestBrowser(t.app);
+    await stranger.get('/account/login');
+    const anonToken = stranger.csrf();
+    assert.match(anonToken, /^a\./);
+    const baskets = await t.k.db.selectFrom('baskets').select('id').execute();
+    const res = await ada.post('/basket/add', { _csrf: anonToken, plan_id: 'x', quantity: '1', currency: 'GBP' });
+    assert.equal(res.statusCode, 403);
+    assert.equal((await t.k.db.selectFrom('baskets').select('id').execute()).length, baskets.length, 'no basket made');
+    assert.equal((await ada.get('/account')).statusCode, 200, 'still signed in');
+  });
 });
 
 describe('access control: another customer\'s invoices and devices', () => {
