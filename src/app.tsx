@@ -123,9 +123,11 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     addressRules: { countries: COUNTRIES, normaliseCountry, normaliseTaxId },
   });
 
-  // Surface 2: the admin JSON API (staff API key; rate-limited per key and per address).
+  // Surface 2: the admin JSON API (staff API key; rate-limited per key and per address). One check for
+  // every admin API route, so bad keys are counted together wherever they are tried.
+  const apiKeyAuth = accounts.apiKeyAuth();
   await app.register(async (api) => {
-    api.addHook('preHandler', accounts.apiKeyAuth());
+    api.addHook('preHandler', apiKeyAuth);
     accounts.registerApi(api);
   });
 
@@ -134,7 +136,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
   frameworkError = licensing.frameworkError;
   clientError = licensing.clientError;
   await licensing.registerPublic(app, lane);
-  await licensing.registerAdmin(app, accounts.apiKeyAuth());
+  await licensing.registerAdmin(app, apiKeyAuth);
 
   const newsletter = createNewsletterModule(k);
   newsletter.registerInbound();

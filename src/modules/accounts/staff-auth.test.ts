@@ -122,6 +122,9 @@ describe('staff API keys', () => {
     assert.deepEqual(statuses.slice(KEY_FAILURES_PER_MINUTE), [429, 429], 'past it, 429');
     const limited = await from('Bearer kwk_nope');
     assert.equal(limited.json().error.code, 'RATE_LIMITED');
+    // Counted together across the admin API: the licensing routes are refused too, not a fresh allowance.
+    const licensing = await t.app.inject({ url: '/api/v1/admin/licences/XXXXX-XXXXX', remoteAddress: '198.51.100.7', headers: { authorization: 'Bearer kwk_nope' } });
+    assert.equal(licensing.statusCode, 429);
     assert.equal((await from(`Bearer ${key}`)).statusCode, 200, 'the valid key is not locked out');
     assert.equal((await from(`bearer ${key}`)).statusCode, 200, 'the scheme is case-insensitive');
     assert.equal((await t.app.inject({ url: '/api/v1/admin/whoami', remoteAddress: '198.51.100.8', headers: { authorization: 'Bearer kwk_nope' } })).statusCode, 401, 'another address is not affected');
