@@ -7,6 +7,7 @@ import { registerAuthPages } from './auth.pages.js';
 import { registerRegistrationPages } from './register.pages.js';
 import { registerSetupPages } from './setup.pages.js';
 import { registerAccountPages } from './account.pages.js';
+import { registerTeamPages } from './team.pages.js';
 import { registerSecurityPages } from './security.pages.js';
 import { ProfileService, type AddressRules } from './profile.service.js';
 import { TooManyKeyFailures, Unauthorized } from './accounts.errors.js';
@@ -72,6 +73,7 @@ export function createAccountsModule(k: Kernel, hooks: AccountsHooks = {}): Acco
       registerSetupPages(app, k, staff, opts.afterSetup);
       registerAccountPages(app, k, profile);
       registerSecurityPages(app, k, accounts);
+      registerTeamPages(app, k);
     },
     registerApi(app) {
       registerAccountsApi(app);

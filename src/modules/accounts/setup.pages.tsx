@@ -14,7 +14,7 @@ export function registerSetupPages(app: FastifyInstance, k: Kernel, staff: Staff
     page(k.settings, request, reply, { title: 'Set up Keyward', variant: 'admin', status: error ? 400 : 200 }, (
       <div class="card narrow">
         <h1>Welcome to Keyward</h1>
-        <p>Create the owner account. You can invite the rest of your team afterwards.</p>
+        <p>Create the owner account. You can invite the rest of your team afterwards, in Settings → Team.</p>
         {error ? <ErrorSummary errors={{ _form: error }} /> : null}
         <form method="post" action={`/setup/${token}`} novalidate>
           <Csrf token={request.csrfToken()} />

@@ -56,7 +56,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
         <h1>Settings</h1>
         <nav class="card toc" aria-label="Sections"><ul>
           <li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
-          <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li>
+          <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li><li><a href="/admin/settings/team">Team</a></li>
         </ul></nav>
         {s.errors ? <ErrorSummary errors={s.errors} /> : null}
 
