@@ -221,10 +221,15 @@ describe('loop and bounce protection', () => {
     const before = peer.received.length;
     await smtpSend(port, { from: 'news@lists.example', to: SUPPORT, subject: 'Weekly digest', headers: { 'List-Id': '<digest.lists.example>' }, text: 'News.' });
     await smtpSend(port, { from: SUPPORT, to: SUPPORT, subject: 'Echo', text: 'Our own mail came back.' });
+    // Our addresses with a +tag, and our VERP and unsubscribe senders, are ours too.
+    const [local, domain] = SUPPORT.split('@') as [string, string];
+    const tagged = [`${local}+billing@${domain}`, `bounces+abc123@${domain}`, `unsub+abc123@${domain}`];
+    for (const from of tagged) await smtpSend(port, { from, to: SUPPORT, subject: `Echo from ${from}`, text: 'Ours as well.' });
     assert.ok((await ticketRows(t)).some((x) => x.subject === 'Weekly digest'));
     assert.ok((await ticketRows(t)).some((x) => x.subject === 'Echo'));
     await deliverOutbox();
-    assert.ok(!peer.received.slice(before).some((m) => m.to.includes('news@lists.example') || m.to.includes(SUPPORT)));
+    const answered = peer.received.slice(before).flatMap((m) => m.to);
+    for (const to of ['news@lists.example', SUPPORT, ...tagged]) assert.ok(!answered.some((a) => a.includes(to)), `${to} was answered`);
   });
 
   test('a bounce is never answered; one that names our message lands on its ticket', async () => {

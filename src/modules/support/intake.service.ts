@@ -7,7 +7,7 @@ import { storeRaw } from './attachments.js';
 import { cleanSubject, parseMessageIds, readHeaders, subjectToken } from './mail/headers.js';
 import { parseMail, type ParsedMail } from './mail/parse.js';
 import { findBodyMarker, verifyMessageId, type SignedRef } from './mail/signed-ids.js';
-import { supportEnv, type SupportEnv } from './outbound.js';
+import { isOurAddress, supportEnv, type SupportEnv } from './outbound.js';
 import { agentById } from './staff-directory.js';
 import type { InboundDisposition } from './support.tables.js';
 import type { NewMessage, TicketService } from './tickets.service.js';
@@ -65,7 +65,7 @@ export class SupportIntake {
     const sender = m.from ?? envelopeFrom;
 
     const fromEmail = sender?.address ?? 'unknown-sender@invalid';
-    const automatic = m.kind === 'auto' || env.ours.includes(fromEmail);
+    const automatic = m.kind === 'auto' || isOurAddress(env.ours, fromEmail);
     const message: NewMessage = {
       from: { email: fromEmail, name: sender?.name || null }, text: m.text || '(empty message)', html: m.html, via: 'email',
       messageId: m.messageId, inboundId, uploads: m.attachments,
@@ -80,7 +80,7 @@ export class SupportIntake {
       const row = await this.tickets.appendIn(trx, env, thread.ticket, message, { automatic });
       return { disposition: 'appended', ticket: thread.ticket, messageRowId: row.id };
     }
-    const cc = m.cc.filter((c) => !env.ours.includes(c.address)).map((c) => ({ email: c.address, name: c.name || null }));
+    const cc = m.cc.filter((c) => !isOurAddress(env.ours, c.address)).map((c) => ({ email: c.address, name: c.name || null }));
     const r = await this.tickets.createIn(trx, env, {
       mailbox, subject: cleanSubject(m.subject), channel: 'email', cc, message,
       acknowledge: !automatic && !!sender, notify: !automatic, followUpOf: tooOld ? thread!.ticket.number : undefined,

@@ -40,6 +40,24 @@ export async function supportEnv(k: Kernel): Promise<SupportEnv> {
   return { settings, brand, ours, from: `"${brand.name.replace(/["\\\r\n]/g, '')} Support" <${settings.address}>`, domain: domainOf(settings.address) };
 }
 
+/** Local parts of the addresses our own mail comes from, whatever follows a `+` (VERP, unsubscribe tokens). */
+const SYSTEM_LOCAL_PARTS = new Set(['bounces', 'unsub', 'noreply', 'no-reply', 'postmaster', 'mailer-daemon']);
+
+/**
+ * Whether an address is one of ours: one of `ours` with or without a `+tag` (support+billing@…), or a
+ * system sender (bounces+…, unsub+…) at one of our domains. Mail from these is never answered automatically.
+ */
+export function isOurAddress(ours: readonly string[], address: string): boolean {
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  if (at < 1) return false;
+  const local = a.slice(0, at);
+  const domain = a.slice(at + 1);
+  const base = local.split('+')[0]!;
+  if (ours.includes(a) || ours.includes(`${base}@${domain}`)) return true;
+  return SYSTEM_LOCAL_PARTS.has(base) && ours.some((o) => o.endsWith(`@${domain}`));
+}
+
 const marker = (k: Kernel, ticket: Ticket) => `Ticket reference: ${bodyMarker(k.secrets, ticket.number)}`;
 
 function withSeparator(r: { text: string; html: string }): { text: string; html: string } {
@@ -90,7 +108,7 @@ async function ackAllowed(k: Kernel, trx: Db, email: string, limit: number, wind
  */
 export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, ticket: Ticket, to: { email: string; participantId: string }, inReplyTo: string | null, notes: string[] = []): Promise<boolean> {
   const s = e.settings;
-  if (!s.autoAcknowledge || e.ours.includes(to.email)) return false;
+  if (!s.autoAcknowledge || isOurAddress(e.ours, to.email)) return false;
   if (!(await ackAllowed(k, trx, to.email, s.ackLimit, s.ackWindowHours))) return false;
   const messageId = signedMessageId(k.secrets, { number: ticket.number, recipientKind: 'p', recipientId: to.participantId }, e.domain);
   const body = withSeparator(renderEmail({
