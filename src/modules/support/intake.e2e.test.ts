@@ -379,6 +379,9 @@ describe('threading of everything we send (domain notes §7)', () => {
     const tk = (await ticketRows(t)).find((x) => x.subject === 'Threading check')!;
     await deliverOutbox();
     const ack = mailTo('xavi@example.com')[0]!;
+    // On a real clock the opening message is stored a moment after its ticket; the order must not depend on it.
+    const moved = await t.k.db.updateTable('support_messages').set((eb) => ({ created_at: eb('created_at', '+', 3) })).where('message_id', '=', 'xavi-1@example.com').executeTakeFirst();
+    assert.equal(Number(moved.numUpdatedRows), 1);
     const staff = await signIn(t, 'staff', 'sam@vendor.example');
     await staff.get(`/admin/tickets/${tk.number}`);
     t.clock.advance(60_000);

@@ -87,7 +87,13 @@ export async function threadIds(db: Db, ticketId: string): Promise<{ lastCustome
     .where('message_id', 'is not', null).where('kind', 'in', ['customer', 'staff'] as MessageKind[]).orderBy('created_at').orderBy('id').execute();
   const t = await db.selectFrom('support_tickets').select(['ack_message_id', 'created_at']).where('id', '=', ticketId).executeTakeFirst();
   const all = rows.map((r) => r.message_id!);
-  if (t?.ack_message_id) all.splice(rows.filter((r) => r.created_at <= t.created_at).length, 0, t.ack_message_id);
+  if (t?.ack_message_id) {
+    // The acknowledgement answers the message that opened the ticket: right after it when that message
+    // came by email (it has a Message-ID), first when it came from the web form (it has none).
+    const opening = await db.selectFrom('support_messages').select('message_id').where('ticket_id', '=', ticketId)
+      .orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+    all.splice(opening?.message_id && opening.message_id === all[0] ? 1 : 0, 0, t.ack_message_id);
+  }
   const customer = rows.filter((r) => r.kind === 'customer');
   const lastCustomer = customer[customer.length - 1]?.message_id ?? null;
   return { lastCustomer, inReplyTo: lastCustomer ?? all[all.length - 1] ?? null, all };
