@@ -46,7 +46,7 @@ export function BillingFields({ v, errors }: { v: Record<string, string | undefi
       <Field label="County, state or region" name="region" value={v.region} autocomplete="address-level1" error={errors.region} />
       <Field label="Postcode" name="postcode" value={v.postcode} autocomplete="postal-code" error={errors.postcode} hint="Required in the UK." />
       <CountrySelect value={v.country} error={errors.country} />
-      <Field label="Telephone" name="phone" type="tel" value={v.phone} required autocomplete="tel" error={errors.phone} hint="Only used if there is a problem with your order." />
+      <Field label="Telephone" name="phone" type="tel" value={v.phone} required autocomplete="tel" error={errors.phone} hint="With its country code (+44 …). Used if there is a problem with your order; in the EU its country code is also our evidence of your country for VAT." />
       <Field label="VAT number" name="vat_number" value={v.vat_number} error={errors.vat_number} hint="EU businesses: with a valid VAT number you are not charged VAT (reverse charge)." />
     </>
   );
@@ -135,7 +135,7 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
       if (prior) return reply.redirect(`/checkout/review/${prior}`, 303);
       const billing = parseBilling(body);
       // Checked before an account is made, so a wrong VAT number never leaves a half-finished checkout.
-      decideTax({ country: billing.country, vatNumber: billing.vatNumber, ratesBp: await taxRates(k.db), now: k.clock.now() });
+      decideTax({ country: billing.country, vatNumber: billing.vatNumber, ratesBp: await taxRates(k.db), now: k.clock.now(), phone: billing.phone, requireSecondEvidence: true });
       const paymentMethod = await payments.checkMethod(body.payment_method);
       const basket = await baskets.find(token);
       if (!basket || basket.lines.length === 0) throw new EmptyBasket();
@@ -164,7 +164,7 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
         if (placed) return reply.redirect(`/checkout/review/${placed}`, 303);
       }
       if (!isUserError(err)) throw err;
-      const field = (err as { field?: string }).field ?? (err.code === 'ORD_INVALID_VAT_NUMBER' ? 'vat_number' : err.code === 'ORD_PAYMENT_METHOD' ? 'payment_method' : '_form');
+      const field = (err as { field?: string }).field ?? (err.code === 'ORD_INVALID_VAT_NUMBER' ? 'vat_number' : err.code === 'ORD_VAT_EVIDENCE' ? 'phone' : err.code === 'ORD_PAYMENT_METHOD' ? 'payment_method' : '_form');
       return form(request, reply, body, { [field]: err.message });
     }
   });

@@ -113,7 +113,7 @@ export class CheckoutService {
     if (o.items.length === 0) throw new EmptyBasket();
     for (const i of o.items) if (!Number.isInteger(i.quantity) || i.quantity < 1 || i.quantity > 100) throw new InvalidQuantity();
     const now = this.k.clock.now();
-    const tax = decideTax({ country: o.billing.country, vatNumber: o.billing.vatNumber, ratesBp: await taxRates(trx), now, evidence: { phone: o.billing.phone.startsWith('+') ? o.billing.phone.slice(0, 4) : null } });
+    const tax = decideTax({ country: o.billing.country, vatNumber: o.billing.vatNumber, ratesBp: await taxRates(trx), now, phone: o.billing.phone, requireSecondEvidence: o.channel === 'web' });
     const sales = await plansForSale(trx, o.items.map((i) => i.planId), o.currency);
     const coupon = o.couponCode ? await activeCoupon(trx, o.couponCode, now) : null;
     if (o.couponCode && !coupon) throw new UnknownCoupon();

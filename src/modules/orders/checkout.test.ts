@@ -253,10 +253,22 @@ describe('checkout', () => {
     assert.equal(JSON.parse(o.tax_evidence).vatNumber, 'DE123456789');
 
     await addToBasket(b, 'ms-5');
+    // An EU consumer: the telephone's country code is the second piece of location evidence, and must agree.
+    const orders = (await t.k.db.selectFrom('orders').select('id').execute()).length;
+    for (const phone of ['+44 20 7946 0001', '09 1234 5678']) {
+      await b.get('/checkout');
+      const refused = await b.post('/checkout', { ...hidden(b), ...UK, country: 'FI', postcode: '00100', city: 'Helsinki', phone, payment_method: 'bank_transfer' });
+      assert.equal(refused.statusCode, 400, phone);
+      assert.match(refused.body, /second sign that you are in Finland[^<]*\+358/);
+      assert.match(refused.body, /id="f-phone-error"/, 'the message is beside the telephone field');
+    }
+    assert.equal((await t.k.db.selectFrom('orders').select('id').execute()).length, orders, 'nothing placed');
     await b.get('/checkout');
-    const oss = await b.post('/checkout', { ...hidden(b), ...UK, country: 'FI', postcode: '00100', city: 'Helsinki', payment_method: 'bank_transfer' });
+    const oss = await b.post('/checkout', { ...hidden(b), ...UK, country: 'FI', postcode: '00100', city: 'Helsinki', phone: '+358 9 1234 5678', payment_method: 'bank_transfer' });
     const o2 = await t.k.db.selectFrom('orders').selectAll().where('id', '=', reviewId(oss.headers.location)!).executeTakeFirstOrThrow();
     assert.equal(o2.tax_treatment, 'eu_oss');
     assert.equal(Number(o2.total_tax), 7625, '25.5% of £299.00 = £76.245, rounded half up');
+    const evidence = JSON.parse(o2.tax_evidence);
+    assert.deepEqual([evidence.billingCountry, evidence.phonePrefix, evidence.phoneCountry, evidence.evidenceAgrees], ['FI', '+358', 'FI', true]);
   });
 });

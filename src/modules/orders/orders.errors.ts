@@ -1,6 +1,7 @@
 import createError from '@fastify/error';
 
 export const InvalidVatNumber = createError<'ORD_INVALID_VAT_NUMBER', 400, [string]>('ORD_INVALID_VAT_NUMBER', 'That is not a VAT number in the format used in %s. Check it, or leave it empty if you are not VAT-registered.', 400);
+export const VatEvidenceMissing = createError<'ORD_VAT_EVIDENCE', 400, [string, string]>('ORD_VAT_EVIDENCE', 'For VAT we need a second sign that you are in %s: enter your telephone number with its country code (%s …), or contact us to order by phone.', 400);
 export const InvalidCountry = createError<'ORD_INVALID_COUNTRY', 400, [string?]>('ORD_INVALID_COUNTRY', 'Choose your country from the list.', 400);
 export const InvalidQuantity = createError('ORD_INVALID_QUANTITY', 'Quantities are whole numbers from 1 to 100.', 400);
 export const EmptyBasket = createError('ORD_EMPTY_BASKET', 'Your basket is empty.', 400);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideTax, normaliseVatNumber, DEFAULT_RATES_BP, REVERSE_CHARGE_NOTICE, OUTSIDE_SCOPE_NOTICE, type TaxTreatment } from './tax.js';
+import { decideTax, normaliseVatNumber, phoneCountry, DEFAULT_RATES_BP, REVERSE_CHARGE_NOTICE, OUTSIDE_SCOPE_NOTICE, type TaxTreatment } from './tax.js';
 import { canTransition, TRANSITIONS } from './state.js';
 
 const now = Date.UTC(2026, 10, 25);
@@ -77,5 +77,29 @@ describe('order state machine', () => {
     for (const from of states) for (const to of states) {
       assert.equal(canTransition(from, to), allowed.includes(`${from}>${to}`), `${from} → ${to}`);
     }
+  });
+});
+
+describe('location evidence from the telephone number (EU consumers)', () => {
+  test('the country code decides; the longest code wins; a national number says nothing', () => {
+    assert.deepEqual(phoneCountry('+358 9 1234 5678'), { prefix: '+358', country: 'FI' });
+    assert.deepEqual(phoneCountry('0049 30 1234567'), { prefix: '+49', country: 'DE' });
+    assert.deepEqual(phoneCountry('+44 (20) 7946-0001'), { prefix: '+44', country: 'GB' });
+    assert.deepEqual(phoneCountry('+1 212 555 0100'), { prefix: '+121', country: 'other' });
+    assert.deepEqual(phoneCountry('030 1234567'), { prefix: null, country: null });
+    assert.deepEqual(phoneCountry('+4'), { prefix: null, country: null });
+  });
+
+  test('web checkout: an EU consumer needs a telephone country code that agrees; businesses, the UK and phone orders do not', () => {
+    const base = { ratesBp: DEFAULT_RATES_BP, now: 0 };
+    assert.throws(() => decideTax({ ...base, country: 'DE', phone: '+44 20 7946 0001', requireSecondEvidence: true }), /second sign that you are in Germany.*\+49/);
+    assert.throws(() => decideTax({ ...base, country: 'DE', phone: '030 1234567', requireSecondEvidence: true }), /ORD_VAT_EVIDENCE|second sign/);
+    const ok = decideTax({ ...base, country: 'DE', phone: '+49 30 1234567', requireSecondEvidence: true });
+    assert.equal(ok.treatment, 'eu_oss');
+    assert.equal(ok.evidence.evidenceAgrees, true);
+    assert.equal(decideTax({ ...base, country: 'DE', vatNumber: 'DE123456789', phone: '+44 20 7946 0001', requireSecondEvidence: true }).treatment, 'eu_reverse_charge');
+    assert.equal(decideTax({ ...base, country: 'GB', phone: '+49 30 1234567', requireSecondEvidence: true }).treatment, 'uk_vat');
+    const byPhone = decideTax({ ...base, country: 'DE', phone: '+44 20 7946 0001', requireSecondEvidence: false });
+    assert.deepEqual([byPhone.treatment, byPhone.evidence.evidenceAgrees], ['eu_oss', false], 'staff taking an order by phone decide; the disagreement is recorded');
   });
 });

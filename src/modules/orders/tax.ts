@@ -1,4 +1,4 @@
-import { InvalidCountry, InvalidVatNumber } from './orders.errors.js';
+import { InvalidCountry, InvalidVatNumber, VatEvidenceMissing } from './orders.errors.js';
 
 /**
  * The VAT decision for a UK seller of downloaded software, as a pure function (domain-notes.md, VAT):
@@ -69,6 +69,27 @@ function foreignTaxId(raw: string): string {
   return s;
 }
 
+/** International calling codes of the UK and the EU countries (one code each; the evidence is the prefix). */
+export const CALLING_CODES: Readonly<Record<string, string>> = {
+  GB: '44', AT: '43', BE: '32', BG: '359', CY: '357', CZ: '420', DE: '49', DK: '45', EE: '372', ES: '34', FI: '358', FR: '33',
+  GR: '30', HR: '385', HU: '36', IE: '353', IT: '39', LT: '370', LU: '352', LV: '371', MT: '356', NL: '31', PL: '48', PT: '351',
+  RO: '40', SE: '46', SI: '386', SK: '421',
+};
+
+/**
+ * The country a telephone number's international prefix points to, as location evidence for VAT:
+ * a UK or EU country when the prefix is one of theirs, 'other' for any other international number,
+ * null for a number written without its country code (which says nothing about the country).
+ */
+export function phoneCountry(phone: string): { prefix: string | null; country: string | null } {
+  const compact = phone.replace(/[\s().\-]/g, '');
+  const digits = compact.startsWith('+') ? compact.slice(1) : compact.startsWith('00') ? compact.slice(2) : null;
+  if (digits === null || !/^\d{6,}$/.test(digits)) return { prefix: null, country: null };
+  // Longest code first: +358 (Finland) before +35x, +420 before +42.
+  const hit = Object.entries(CALLING_CODES).sort((a, b) => b[1].length - a[1].length).find(([, code]) => digits.startsWith(code));
+  return hit ? { prefix: `+${hit[1]}`, country: hit[0] } : { prefix: `+${digits.slice(0, 3)}`, country: 'other' };
+}
+
 export interface TaxInput {
   country: string;
   vatNumber?: string | null;
@@ -76,6 +97,13 @@ export interface TaxInput {
   ratesBp: Record<string, number>;
   /** Further location evidence the caller has (e.g. the country of the phone number's prefix). */
   evidence?: Record<string, string | null>;
+  /**
+   * The buyer's telephone number: for an EU consumer (VAT of their country, one-stop shop) its country
+   * code is the second, non-contradictory piece of location evidence beside the billing country, and
+   * is required when `requireSecondEvidence` (web checkout; staff taking an order by phone judge it).
+   */
+  phone?: string;
+  requireSecondEvidence?: boolean;
   now: number;
 }
 
@@ -97,7 +125,12 @@ export function decideTax(input: TaxInput): TaxDecision {
   const raw = (input.vatNumber ?? '').trim();
   const isEu = (EU_COUNTRIES as readonly string[]).includes(country);
   const vatNumber = normaliseTaxId(country, raw);
-  const evidence = { billingCountry: country, vatNumber, vatNumberFormatValid: vatNumber !== null && (isEu || country === 'GB') ? true : null, ...input.evidence, decidedAt: input.now, rules: 'uk-seller-2026-1' };
+  const phone = input.phone === undefined ? null : phoneCountry(input.phone);
+  const evidence = {
+    billingCountry: country, vatNumber, vatNumberFormatValid: vatNumber !== null && (isEu || country === 'GB') ? true : null,
+    ...(phone ? { phonePrefix: phone.prefix, phoneCountry: phone.country, evidenceAgrees: phone.country === country } : {}),
+    ...input.evidence, decidedAt: input.now, rules: 'uk-seller-2026-2',
+  };
   const rate = (c: string) => {
     const r = input.ratesBp[c];
     if (r === undefined) throw new InvalidCountry(`We cannot sell to ${COUNTRIES[c] ?? c} yet: its VAT rate is not set. Please contact us.`);
@@ -105,7 +138,10 @@ export function decideTax(input: TaxInput): TaxDecision {
   };
   if (country === 'GB') return { treatment: 'uk_vat', rateBp: rate('GB'), country, vatNumber, notice: null, evidence };
   if (isEu && vatNumber) return { treatment: 'eu_reverse_charge', rateBp: 0, country, vatNumber, notice: REVERSE_CHARGE_NOTICE, evidence };
-  if (isEu) return { treatment: 'eu_oss', rateBp: rate(country), country, vatNumber: null, notice: null, evidence };
+  if (isEu) {
+    if (input.requireSecondEvidence && phone?.country !== country) throw new VatEvidenceMissing(COUNTRIES[country] ?? country, `+${CALLING_CODES[country]}`);
+    return { treatment: 'eu_oss', rateBp: rate(country), country, vatNumber: null, notice: null, evidence };
+  }
   return { treatment: 'outside_scope', rateBp: 0, country, vatNumber, notice: OUTSIDE_SCOPE_NOTICE, evidence };
 }
 
