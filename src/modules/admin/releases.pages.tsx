@@ -12,9 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile } from '@fastify/multipart';
+import { installMultipartErrors } from '../../kernel/http/multipart-errors.js';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { badRequest, CsrfFailed } from '../../kernel/http/errors.js';
+import { CsrfFailed } from '../../kernel/http/errors.js';
 import { sameOrigin } from '../../kernel/http/csrf.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
@@ -77,12 +78,7 @@ export function registerReleasePages(app: FastifyInstance, k: Kernel, licensing:
       if (request.method !== 'POST' || !request.isMultipart()) return;
       if (request.auth?.kind !== 'staff' || !sameOrigin(request, k.config.publicUrl)) throw new CsrfFailed();
     });
-    scope.setErrorHandler(async (err: Error & { statusCode?: number }, request) => {
-      if (request.isMultipart() && err.statusCode === undefined && /busboy|dicer/i.test(err.stack ?? '')) {
-        throw badRequest('The form could not be read (it arrived incomplete). Please send it again.');
-      }
-      throw err;
-    });
+    installMultipartErrors(scope);
     await scope.register(multipart, {
       attachFieldsToBody: 'keyValues',
       throwFileSizeLimit: false,

@@ -84,6 +84,18 @@ describe('contact form (no JavaScript, no cookie)', () => {
     assert.equal(big.statusCode, 400);
     assert.match(big.body, /Too large \(each file may be at most 1 MB\): dump\.bin/);
     assert.match(big.body, /value="Dump"/);
+    // Too many files: the form again, with what was typed and a message in words (not the parser's).
+    const many = Array.from({ length: 30 }, (_, i) => ({ name: 'files', filename: `shot${i}.png`, type: 'image/png', content: Buffer.from(`png ${i}`) }));
+    const tickets = (await ticketRows(t)).length;
+    const tooMany = await contact(b, { email: 'a@example.com', subject: 'Screens', message: 'Thirty screenshots of the problem.' }, many);
+    assert.equal(tooMany.statusCode, 400);
+    assert.match(tooMany.body, /Attach at most 10 files/);
+    assert.match(tooMany.body, /Thirty screenshots of the problem\./);
+    assert.equal((await ticketRows(t)).length, tickets, 'no ticket');
+    const hostile = await contact(b, { email: 'a@example.com', subject: 'x', message: 'y' }, Array.from({ length: 45 }, (_, i) => ({ name: 'files', filename: `f${i}`, type: 'text/plain', content: Buffer.from('x') })));
+    assert.equal(hostile.statusCode, 400);
+    assert.doesNotMatch(hostile.body, /reach files limit/);
+    assert.match(hostile.body, /more files than it accepts/);
     const garbage = await b.app.inject({ method: 'POST', url: '/support/contact', payload: '--x\r\nbroken', headers: { 'content-type': 'multipart/form-data; boundary=x', accept: 'text/html' } });
     assert.ok(garbage.statusCode >= 400 && garbage.statusCode < 500, String(garbage.statusCode));
   });

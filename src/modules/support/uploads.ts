@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import type { Kernel } from '../../kernel/context.js';
-import { badRequest } from '../../kernel/http/errors.js';
-import type { Upload } from './attachments.js';
+import { installMultipartErrors } from '../../kernel/http/multipart-errors.js';
+import { MAX_FILES_PER_MESSAGE, type Upload } from './attachments.js';
 import { loadSupportSettings } from './support.settings.js';
 
 /**
@@ -20,11 +20,18 @@ export async function registerMultipart(app: FastifyInstance, k: Kernel): Promis
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     throwFileSizeLimit: false,
-    limits: { fileSize: HARD_CAP, files: 11, fields: 30, fieldSize: 100 * 1024, parts: 50 },
+    // More files than a message may carry are read past (not kept), so the form comes back with the
+    // message and what was typed; only a hostile number of parts meets the parser's own limit.
+    limits: { fileSize: HARD_CAP, files: 40, fields: 30, fieldSize: 100 * 1024, parts: 50 },
     async onFile(this: FastifyRequest, part: MultipartFile) {
       const max = (await loadSupportSettings(k)).attachmentMaxMb * 1024 * 1024;
       const r = received.get(this) ?? { files: [], tooLarge: [] };
       received.set(this, r);
+      if (r.files.length + r.tooLarge.length > MAX_FILES_PER_MESSAGE) {
+        // Already one too many: the count alone refuses the message (attachments.ts); nothing more is kept.
+        part.file.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const c of part.file) {
@@ -36,20 +43,6 @@ export async function registerMultipart(app: FastifyInstance, k: Kernel): Promis
       if (size > max || part.file.truncated) r.tooLarge.push(filename);
       else r.files.push({ filename, contentType: /^[a-z0-9.+-]+\/[a-z0-9.+-]+$/i.test(part.mimetype) ? part.mimetype.toLowerCase() : 'application/octet-stream', content: Buffer.concat(chunks) });
     },
-  });
-}
-
-/**
- * A truncated or malformed multipart body makes the parser throw a plain Error, which the app's error
- * boundary would count as our fault (500). It is the sender's: answer 400 and let the parent handler
- * render it like any other bad request.
- */
-export function installMultipartErrors(app: FastifyInstance): void {
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, request) => {
-    if (request.isMultipart() && err.statusCode === undefined && /busboy|dicer/i.test(err.stack ?? '')) {
-      throw badRequest('The form could not be read (it arrived incomplete). Please send it again.');
-    }
-    throw err;
   });
 }
 
