@@ -12,6 +12,6 @@ export function printableFromInvoice(inv: InvoicesTable & { lines: InvoiceLinesT
     credits: inv.credited_invoice_number !== null ? { number: Number(inv.credited_invoice_number), date: Number(inv.credited_invoice_date) } : null,
     lines: inv.lines.map((l) => ({ description: l.description, quantity: l.quantity, unitNet: Number(l.unit_net), discount: Number(l.discount), net: Number(l.net), rateBp: l.tax_rate_bp })),
     byRate: JSON.parse(inv.rate_totals), totals: { net: Number(inv.total_net), tax: Number(inv.total_tax), gross: Number(inv.total_gross) },
-    gbp, notice: inv.notice, paymentNote: inv.payment_note, bank: null,
+    gbp, notice: inv.notice, taxTreatment: inv.tax_treatment, paymentNote: inv.payment_note, bank: null,
   };
 }

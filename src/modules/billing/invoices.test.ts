@@ -6,6 +6,19 @@ import { sql } from 'kysely';
 import { TEST_DIALECT } from '../../kernel/testing/db.js';
 import { shopTestApp, planIdBySku, makeCustomer, UK_BILLING, type ShopTestApp } from '../orders/testing.js';
 import { billingRepository, printableFromInvoice, renderPdf } from './index.js';
+import zlib from 'node:zlib';
+
+/** The text drawn in a PDF made by pdfkit: its content streams inflated, their hex strings decoded. */
+function pdfText(pdf: Buffer): string {
+  let text = '';
+  for (const m of pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    let raw: string;
+    try { raw = zlib.inflateSync(Buffer.from(m[1]!, 'latin1')).toString('latin1'); } catch { continue; } // fonts, images
+    for (const h of raw.matchAll(/<([0-9a-fA-F]+)>/g)) text += Buffer.from(h[1]!, 'hex').toString('latin1');
+    text += ' ';
+  }
+  return text;
+}
 
 let t: ShopTestApp;
 before(async () => { t = await shopTestApp(); });
@@ -97,6 +110,11 @@ describe('issued invoices', () => {
     assert.equal(Number(i2.total_tax), 0);
     assert.equal(i2.buyer_vat_number, 'DE123456789');
     assert.match(i2.notice!, /Reverse charge/);
+    // Printed: the 0% of a reverse-charge sale is not labelled like a zero-rated supply.
+    const lines = await t.k.db.selectFrom('invoice_lines').selectAll().where('invoice_id', '=', i2.id).execute();
+    const text = pdfText(await renderPdf(printableFromInvoice({ ...i2, lines })));
+    assert.match(text, /Net, reverse charge \(no UK VAT\)/);
+    assert.doesNotMatch(text, /Net at 0%/);
   });
 
   test('are immutable: there is no update path in the code, and the database refuses one', async () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { computeTotals, divRoundHalfUp, formatMoney, toGbp } from './money.js';
+import { computeTotals, divRoundHalfUp, formatMoney, rateLabel, rateTotalLabel, toGbp } from './money.js';
 import { apportionRefund } from './credit.js';
 
 describe('totals in minor units', () => {
@@ -67,5 +67,17 @@ describe('totals in minor units', () => {
     assert.equal(formatMoney(123456, 'GBP'), '£1,234.56');
     assert.equal(formatMoney(5, 'EUR'), '€0.05');
     assert.equal(formatMoney(-100, 'USD'), '-$1.00');
+  });
+});
+
+describe('rate labels on invoices', () => {
+  test('0% under the reverse charge or outside the scope of UK VAT is not labelled like a zero-rated supply', () => {
+    assert.equal(rateLabel(2000, 'uk_vat'), '20%');
+    assert.equal(rateLabel(0, 'uk_vat'), '0%', 'a zero-rated UK supply is 0%');
+    assert.equal(rateLabel(0, 'eu_reverse_charge'), 'RC');
+    assert.equal(rateLabel(0, 'outside_scope'), 'n/a');
+    assert.equal(rateTotalLabel(1900, 'eu_oss', '€66.50'), 'Net at 19% (VAT €66.50)');
+    assert.equal(rateTotalLabel(0, 'eu_reverse_charge', '€0.00'), 'Net, reverse charge (no UK VAT)');
+    assert.equal(rateTotalLabel(0, 'outside_scope', '$0.00'), 'Net, outside the scope of UK VAT');
   });
 });

@@ -74,3 +74,21 @@ export function formatMoney(minor: number, currency: string): string {
 export function formatRate(bp: number): string {
   return `${(bp / 100).toString()}%`;
 }
+
+/**
+ * A 0% line is not always zero-rated: a sale under the reverse charge, or outside the scope of UK VAT,
+ * carries no UK VAT at all, and an invoice must not label it like a zero-rated supply (those totals are
+ * shown apart). `treatment` is the order's tax treatment.
+ */
+export function rateLabel(bp: number, treatment: string | undefined): string {
+  if (bp === 0 && treatment === 'eu_reverse_charge') return 'RC';
+  if (bp === 0 && treatment === 'outside_scope') return 'n/a';
+  return formatRate(bp);
+}
+
+/** The label of a per-rate total on an invoice (see rateLabel). */
+export function rateTotalLabel(bp: number, treatment: string | undefined, tax: string): string {
+  if (bp === 0 && treatment === 'eu_reverse_charge') return 'Net, reverse charge (no UK VAT)';
+  if (bp === 0 && treatment === 'outside_scope') return 'Net, outside the scope of UK VAT';
+  return `Net at ${formatRate(bp)} (VAT ${tax})`;
+}

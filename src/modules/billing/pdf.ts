@@ -1,5 +1,5 @@
 import { PdfUnavailable } from './billing.errors.js';
-import { formatMoney, formatRate } from './money.js';
+import { formatMoney, rateLabel, rateTotalLabel } from './money.js';
 import type { BankDetails } from './billing.settings.js';
 
 /** Everything printed on an invoice, credit note or pro forma (the last is not a VAT invoice). */
@@ -18,6 +18,8 @@ export interface PrintableDocument {
   totals: { net: number; tax: number; gross: number };
   gbp: { rateMicros: number; net: number; tax: number } | null;
   notice: string | null;
+  /** The order's tax treatment: labels 0% lines as reverse charge or outside scope, not zero-rated. */
+  taxTreatment?: string;
   paymentNote: string | null;
   bank: BankDetails | null;
 }
@@ -88,7 +90,7 @@ export async function renderPdf(d: PrintableDocument): Promise<Buffer> {
   doc.font('Helvetica').fontSize(9.5);
   for (const l of d.lines) {
     if (y > 700) { doc.addPage(); y = 50; }
-    const cells = [l.description, String(l.quantity), money(l.unitNet), formatRate(l.rateBp), l.discount ? money(-l.discount) : '', money(l.net)];
+    const cells = [l.description, String(l.quantity), money(l.unitNet), rateLabel(l.rateBp, d.taxTreatment), l.discount ? money(-l.discount) : '', money(l.net)];
     const h = doc.heightOfString(l.description, { width: cols[0]!.w - 4 });
     cells.forEach((v, i) => doc.text(v, cols[i]!.x + 2, y, { width: cols[i]!.w - 4, align: cols[i]!.a }));
     y += Math.max(h, 12) + 6;
@@ -102,7 +104,7 @@ export async function renderPdf(d: PrintableDocument): Promise<Buffer> {
     doc.text(value, 465, y, { width: 78, align: 'right' });
     y = doc.y + 3;
   };
-  for (const r of d.byRate) total(`Net at ${formatRate(r.rateBp)} (VAT ${money(r.tax)})`, money(r.net));
+  for (const r of d.byRate) total(rateTotalLabel(r.rateBp, d.taxTreatment, money(r.tax)), money(r.net));
   total('Total net', money(d.totals.net));
   total('Total VAT', money(d.totals.tax));
   total(d.kind === 'credit_note' ? 'Total credited' : d.kind === 'proforma' ? 'Amount due' : 'Total', money(d.totals.gross), true);

@@ -21,7 +21,7 @@ export async function sendProforma(k: Kernel, trx: Trx, order: OrdersTable, line
     orderReference: order.reference, credits: null,
     lines: lines.map((l) => ({ description: l.description, quantity: l.quantity, unitNet: Number(l.unit_net), discount: Number(l.discount), net: Number(l.net), rateBp: l.tax_rate_bp })),
     byRate: ratesOf(lines), totals: { net: Number(order.total_net), tax: Number(order.total_tax), gross: Number(order.total_gross) },
-    gbp: null, notice, paymentNote: null, bank,
+    gbp: null, notice, taxTreatment: order.tax_treatment, paymentNote: null, bank,
   };
   const pdf = await renderPdf(doc);
   const bankLines = [
