@@ -7,7 +7,7 @@ import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf } from '../../kernel/views/layout.js';
 import { requireStaff, type StaffRole } from '../accounts/index.js';
-import type { LicensingModule } from '../licensing/index.js';
+import { typedComputerId, type LicensingModule } from '../licensing/index.js';
 import { allows } from './access.js';
 import { search } from './search.js';
 
@@ -181,8 +181,8 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     const id = (request.params as { id: string }).id;
     const typed = ((request.body as { computer_id?: string }).computer_id ?? '').trim();
     if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
-    const computerId = typed.toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(computerId)) {
+    const computerId = typedComputerId(typed);
+    if (computerId === null) {
       return licencePage(request, reply, id, { status: 400, fileProblem: { message: 'A computer ID is 64 characters, 0–9 and a–f. Copy it from the program\'s licence screen.', value: typed } });
     }
     const v = await licensing.licences.view(id);

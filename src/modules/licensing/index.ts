@@ -48,6 +48,7 @@ export type { ShopLicenceIssuer, ShopLicenceRequest, ShopLicenceSummary } from '
 export { SETTINGS_KEY as LICENSING_SETTINGS_KEY, type CallhomeSettings } from './licensing.settings.js';
 export { POLICY_DEFAULTS_KEY, currentPolicyDefaults } from './licensing.settings.js';
 export { POLICY_DEFAULTS, type Policy } from './validation/snapshot.js';
+export { typedComputerId } from './validation/parse-request.js';
 export { SELF_SERVICE_SETTINGS_KEY, SELF_SERVICE_DEFAULTS, saveSelfServiceSettings, selfServiceSettings, type SelfServiceSettings, type CustomerLicence } from './customer-licences.service.js';
 
 export interface LicensingModule {

@@ -7,6 +7,7 @@ import { badRequest } from '../../../kernel/http/errors.js';
 import type { Actor, LicenceInput, LicencePatch, LicencesService } from '../licences.service.js';
 import type { AbuseService } from '../abuse.service.js';
 import { parseDate } from './input.js';
+import { typedComputerId } from '../validation/parse-request.js';
 import {
   LicenceCreateInput, LicenceFileInput, LicenceOutput, LicencePatchInput, LicenceWithMachinesOutput, ProductInput, ProductOutput,
 } from './schemas.js';
@@ -78,7 +79,7 @@ export function registerLicenceRoutes(api: FastifyInstance, licences: LicencesSe
   api.post<{ Params: Params; Body: Static<typeof LicenceFileInput> }>('/api/v1/admin/licences/:key/licence-file', {
     schema: { body: LicenceFileInput },
   }, async (request, reply) => {
-    const file = await licences.issueLicenceFile(request.params.key, request.body.computerId.toLowerCase(), actorOf(request));
+    const file = await licences.issueLicenceFile(request.params.key, computerId(request.body.computerId), actorOf(request));
     return reply.type('text/plain; charset=utf-8').send(file.text);
   });
 
@@ -88,7 +89,7 @@ export function registerLicenceRoutes(api: FastifyInstance, licences: LicencesSe
 
 /** Computer IDs are lowercase hex; staff may paste them in capitals. */
 function computerId(value: string): string {
-  const id = value.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(id)) throw badRequest('computerId must be 64 hexadecimal characters', 'computerId');
+  const id = typedComputerId(value);
+  if (id === null) throw badRequest('computerId must be 64 hexadecimal characters', 'computerId');
   return id;
 }

@@ -37,6 +37,16 @@ export type ParseResult<T> =
 
 export const MAX_USERS_IN_USE = 1_000_000;
 const COMPUTER_ID = /^[0-9a-f]{64}$/;
+
+/**
+ * A computer ID as staff type or paste it (in capitals, with spaces around): its canonical lowercase
+ * form, or null when it is not 64 hexadecimal characters. Installed programs must send the canonical
+ * form itself (parseCallhomeRequest refuses anything else).
+ */
+export function typedComputerId(typed: string): string | null {
+  const id = typed.trim().toLowerCase();
+  return COMPUTER_ID.test(id) ? id : null;
+}
 const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 
 class BadField extends Error {
