@@ -8,13 +8,14 @@ import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js';
 import { SMTP_SETTING } from '../../kernel/mail/mailer.js';
+import { BRAND_SETTING, loadBrand } from '../../kernel/views/brand.js';
 import { requireStaff } from '../accounts/index.js';
 import { BANK_SETTING, SELLER_SETTING, loadBank, loadSeller } from '../billing/index.js';
 import { LICENSING_SETTINGS_KEY, POLICY_DEFAULTS, POLICY_DEFAULTS_KEY, currentPolicyDefaults, type LicensingModule } from '../licensing/index.js';
 import { SUPPORT_SETTING, type SupportSettings } from '../support/index.js';
-import { validateBank, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
+import { validateBank, validateBrand, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
 
-type Section = 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
+type Section = 'brand' | 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
 interface Shown { section?: Section; errors?: Record<string, string>; values?: Form; flash?: string; status?: number }
 
 const fmt = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
@@ -44,8 +45,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
   const OWNER = requireStaff('owner');
 
   const show = async (request: FastifyRequest, reply: FastifyReply, s: Shown = {}) => {
-    const [seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
-      loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
+    const [brand, seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
+      loadBrand(k.settings), loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
       licensing.settings(), listPublicKeys(k.db), k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {}), currentPolicyDefaults(k.settings),
     ]);
     const err = (sec: Section) => (s.section === sec ? s.errors ?? {} : {});
@@ -55,10 +56,24 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
       <>
         <h1>Settings</h1>
         <nav class="card toc" aria-label="Sections"><ul>
-          <li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
+          <li><a href="#brand">Name and branding</a></li><li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
           <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li><li><a href="/admin/settings/team">Team</a></li>
         </ul></nav>
         {s.errors ? <ErrorSummary errors={s.errors} /> : null}
+
+        <section class="card" id="brand"><h2>Name and branding</h2>
+          <p class="muted">How your business appears on every page and email: the header, the footer and the address at the foot of each email (the law asks for a postal address on marketing mail).</p>
+          <form method="post" action="/admin/settings/brand">{csrf}
+            <Field label="Name" name="brand_name" required value={val('brand', 'brand_name', brand.name)} error={err('brand').brand_name} />
+            <Field label="Tagline" name="tagline" value={val('brand', 'tagline', brand.tagline)} error={err('brand').tagline} />
+            <Field label="Support email address" name="support_email" type="email" required value={val('brand', 'support_email', brand.supportEmail)} error={err('brand').support_email} />
+            <TextArea label="Postal address" name="brand_address" value={val('brand', 'brand_address', brand.address)} error={err('brand').brand_address} />
+            <Field label="Link and button colour" name="primary_color" value={val('brand', 'primary_color', brand.primaryColor)} error={err('brand').primary_color} hint="A hex colour such as #1d4ed8." />
+            <Field label="Footer text" name="footer_text" value={val('brand', 'footer_text', brand.footerText)} error={err('brand').footer_text} />
+            <div class="field"><label><input type="checkbox" name="show_powered_by" value="1" checked={s.section === 'brand' && s.values ? s.values.show_powered_by === '1' : brand.showPoweredBy} /> Show "powered by Keyward" in the public footer</label></div>
+            <button type="submit">Save name and branding</button>
+          </form>
+        </section>
 
         <section class="card" id="seller"><h2>Seller and VAT number</h2>
           <p class="muted">Printed on every invoice issued from now on; invoices already issued never change.</p>
@@ -167,6 +182,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
 
   app.get('/admin/settings', { preHandler: OWNER }, async (request, reply) => show(request, reply));
 
+  save('brand', { brand_name: 200, tagline: 400, support_email: 300, brand_address: 600, primary_color: 20, footer_text: 600, show_powered_by: 4 }, validateBrand,
+    (v, by) => k.settings.set(BRAND_SETTING, v, by), 'Name and branding saved.');
   save('seller', { name: 300, address: 1200, vat_number: 40, company_number: 40 }, validateSeller,
     (v, by) => k.settings.set(SELLER_SETTING, v, by), 'Seller details saved. They apply to invoices issued from now on.');
   save('bank', { account_name: 300, bank_name: 300, sort_code: 40, account_number: 40, iban: 60, bic: 40, payment_terms_days: 10 }, validateBank,

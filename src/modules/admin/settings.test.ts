@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { TestBrowser } from '../../kernel/testing/http.js';
 import { loadBank, loadSeller } from '../billing/index.js';
+import { loadBrand } from '../../kernel/views/brand.js';
 import { ibanValid, validateBank, validateSeller, validateSmtp } from './settings.validate.js';
 
 let t: TestApp;
@@ -74,6 +75,29 @@ describe('settings pages', () => {
     const audit = await t.k.db.selectFrom('audit_log').selectAll().where('action', '=', 'admin.settings_changed').where('target', '=', 'seller').executeTakeFirstOrThrow();
     assert.equal(audit.actor_id, ownerId);
     assert.doesNotMatch(audit.detail, /Vendor Ltd/, 'the audit names fields, not values');
+  });
+
+  test('name and branding: saved values appear on public pages and in emails; a bad colour is shown again', async () => {
+    await owner.get('/admin/settings');
+    const form = { brand_name: 'Acme Mail Ltd', tagline: 'Mail servers', support_email: 'Help@Acme.example', brand_address: '2 Mill Lane, Leeds LS1 2AB', primary_color: '#0b7285', footer_text: '', show_powered_by: '' };
+    const bad = await owner.post('/admin/settings/brand', { ...form, primary_color: 'red' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /id="f-primary_color-error">The colour must look like #1d4ed8\./);
+    assert.equal((await loadBrand(t.k.settings)).name, 'Your Software Ltd', 'nothing saved');
+    await owner.get('/admin/settings');
+    const ok = await owner.post('/admin/settings/brand', form);
+    assert.equal(ok.statusCode, 200);
+    assert.match(ok.body, /Name and branding saved/);
+    const brand = await loadBrand(t.k.settings);
+    assert.deepEqual([brand.name, brand.supportEmail, brand.showPoweredBy], ['Acme Mail Ltd', 'help@acme.example', false]);
+    const home = await t.app.inject({ url: '/', headers: { accept: 'text/html' } });
+    assert.match(home.body, /Acme Mail Ltd/);
+    assert.doesNotMatch(home.body, /powered by Keyward/);
+    await t.modules.accounts.accounts.requestPasswordReset('staff', 'owner@vendor.example');
+    await t.k.jobs.drain();
+    const mail = await t.k.db.selectFrom('mail_outbox').select(['subject', 'text_body']).where('to_addr', '=', 'owner@vendor.example').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    assert.match(mail.subject, /Acme Mail Ltd/);
+    assert.match(mail.text_body, /2 Mill Lane, Leeds LS1 2AB/);
   });
 
   test('bank details and SMTP are stored; the SMTP password is never shown again', async () => {

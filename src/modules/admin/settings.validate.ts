@@ -33,6 +33,21 @@ class Check {
 
 const compact = (s: string) => s.replace(/\s+/g, '').toUpperCase();
 
+export interface BrandForm { name: string; tagline: string; primaryColor: string; supportEmail: string; address: string; footerText: string; showPoweredBy: boolean }
+
+/** The vendor's identity on every page and email (kernel/views/brand.ts). */
+export function validateBrand(f: Form): Result<BrandForm> {
+  const c = new Check(f);
+  const name = c.text('brand_name', 'name shown on pages and emails', 100, true);
+  const tagline = c.text('tagline', 'tagline', 200);
+  const primaryColor = c.pattern('primary_color', 'colour', 7, /^#[0-9a-f]{6}$/, '#1d4ed8', (s) => s.toLowerCase()) || '#1d4ed8';
+  const supportEmail = c.pattern('support_email', 'support email address', 254, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'support@example.com', (s) => s.toLowerCase());
+  if (!supportEmail && !c.errors.support_email) c.errors.support_email = 'Enter the support email address.';
+  const address = c.text('brand_address', 'postal address', 300, true);
+  const footerText = c.text('footer_text', 'footer text', 300);
+  return c.done({ name, tagline, primaryColor, supportEmail, address, footerText, showPoweredBy: f.show_powered_by === '1' });
+}
+
 export interface Seller { name: string; address: string; vatNumber: string; companyNumber: string }
 export function validateSeller(f: Form): Result<Seller> {
   const c = new Check(f);
