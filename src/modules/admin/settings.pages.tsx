@@ -9,13 +9,14 @@ import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js';
 import { SMTP_SETTING } from '../../kernel/mail/mailer.js';
 import { BRAND_SETTING, loadBrand } from '../../kernel/views/brand.js';
+import { CONTROLLER_SETTING, loadController } from '../privacy/index.js';
 import { requireStaff } from '../accounts/index.js';
 import { BANK_SETTING, SELLER_SETTING, loadBank, loadSeller } from '../billing/index.js';
 import { LICENSING_SETTINGS_KEY, POLICY_DEFAULTS, POLICY_DEFAULTS_KEY, currentPolicyDefaults, type LicensingModule } from '../licensing/index.js';
 import { SUPPORT_SETTING, type SupportSettings } from '../support/index.js';
-import { validateBank, validateBrand, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
+import { validateBank, validateBrand, validateController, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
 
-type Section = 'brand' | 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
+type Section = 'brand' | 'controller' | 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
 interface Shown { section?: Section; errors?: Record<string, string>; values?: Form; flash?: string; status?: number }
 
 const fmt = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
@@ -45,8 +46,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
   const OWNER = requireStaff('owner');
 
   const show = async (request: FastifyRequest, reply: FastifyReply, s: Shown = {}) => {
-    const [brand, seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
-      loadBrand(k.settings), loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
+    const [brand, controller, seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
+      loadBrand(k.settings), loadController(k.settings), loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
       licensing.settings(), listPublicKeys(k.db), k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {}), currentPolicyDefaults(k.settings),
     ]);
     const err = (sec: Section) => (s.section === sec ? s.errors ?? {} : {});
@@ -56,7 +57,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
       <>
         <h1>Settings</h1>
         <nav class="card toc" aria-label="Sections"><ul>
-          <li><a href="#brand">Name and branding</a></li><li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
+          <li><a href="#brand">Name and branding</a></li><li><a href="#controller">Privacy notice contact</a></li><li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
           <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li><li><a href="/admin/settings/team">Team</a></li>
         </ul></nav>
         {s.errors ? <ErrorSummary errors={s.errors} /> : null}
@@ -72,6 +73,19 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
             <Field label="Footer text" name="footer_text" value={val('brand', 'footer_text', brand.footerText)} error={err('brand').footer_text} />
             <div class="field"><label><input type="checkbox" name="show_powered_by" value="1" checked={s.section === 'brand' && s.values ? s.values.show_powered_by === '1' : brand.showPoweredBy} /> Show "powered by Keyward" in the public footer</label></div>
             <button type="submit">Save name and branding</button>
+          </form>
+        </section>
+
+        <section class="card" id="controller"><h2>Privacy notice contact</h2>
+          <p class="muted">Who <a href="/privacy">the privacy notice</a> names as responsible for personal data, how to reach them, and where people may complain.</p>
+          <form method="post" action="/admin/settings/controller">{csrf}
+            <Field label="Name (the controller)" name="controller_name" required value={val('controller', 'controller_name', controller.name)} error={err('controller').controller_name} />
+            <TextArea label="Address" name="controller_address" value={val('controller', 'controller_address', controller.address)} error={err('controller').controller_address} />
+            <Field label="Privacy contact email" name="controller_email" type="email" required value={val('controller', 'controller_email', controller.email)} error={err('controller').controller_email} />
+            <Field label="Telephone" name="controller_phone" value={val('controller', 'controller_phone', controller.phone)} error={err('controller').controller_phone} />
+            <Field label="Supervisory authority" name="authority_name" required value={val('controller', 'authority_name', controller.supervisoryAuthority.name)} error={err('controller').authority_name} />
+            <Field label="Its complaint page" name="authority_url" required value={val('controller', 'authority_url', controller.supervisoryAuthority.url)} error={err('controller').authority_url} />
+            <button type="submit">Save privacy contact</button>
           </form>
         </section>
 
@@ -184,6 +198,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
 
   save('brand', { brand_name: 200, tagline: 400, support_email: 300, brand_address: 600, primary_color: 20, footer_text: 600, show_powered_by: 4 }, validateBrand,
     (v, by) => k.settings.set(BRAND_SETTING, v, by), 'Name and branding saved.');
+  save('controller', { controller_name: 300, controller_address: 800, controller_email: 300, controller_phone: 60, authority_name: 300, authority_url: 600 }, validateController,
+    (v, by) => k.settings.set(CONTROLLER_SETTING, v, by), 'Privacy contact saved: the privacy notice shows it now.');
   save('seller', { name: 300, address: 1200, vat_number: 40, company_number: 40 }, validateSeller,
     (v, by) => k.settings.set(SELLER_SETTING, v, by), 'Seller details saved. They apply to invoices issued from now on.');
   save('bank', { account_name: 300, bank_name: 300, sort_code: 40, account_number: 40, iban: 60, bic: 40, payment_terms_days: 10 }, validateBank,

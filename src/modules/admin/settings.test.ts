@@ -100,6 +100,18 @@ describe('settings pages', () => {
     assert.match(mail.text_body, /2 Mill Lane, Leeds LS1 2AB/);
   });
 
+  test('the privacy notice\'s controller and complaint route are the vendor\'s to set, and /privacy shows them', async () => {
+    await owner.get('/admin/settings');
+    const form = { controller_name: 'Acme Mail Ltd', controller_address: '2 Mill Lane, Leeds LS1 2AB', controller_email: 'privacy@acme.example', controller_phone: '0113 496 0000', authority_name: 'the Information Commissioner\'s Office (ICO)', authority_url: 'https://ico.org.uk/make-a-complaint/' };
+    const bad = await owner.post('/admin/settings/controller', { ...form, authority_url: 'http://ico.example' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /id="f-authority_url-error"/);
+    await owner.get('/admin/settings');
+    assert.match((await owner.post('/admin/settings/controller', form)).body, /Privacy contact saved/);
+    const notice = (await t.app.inject({ url: '/privacy', headers: { accept: 'text/html' } })).body;
+    for (const v of ['Acme Mail Ltd', 'privacy@acme.example', '2 Mill Lane, Leeds LS1 2AB']) assert.ok(notice.includes(v), v);
+  });
+
   test('bank details and SMTP are stored; the SMTP password is never shown again', async () => {
     await owner.get('/admin/settings');
     assert.equal((await owner.post('/admin/settings/bank', { account_name: 'Vendor Ltd', bank_name: 'Northern Bank', sort_code: '', account_number: '', iban: 'GB29 NWBK 6016 1331 9268 19', bic: 'NWBKGB2L', payment_terms_days: '30' })).statusCode, 200);

@@ -48,6 +48,22 @@ export function validateBrand(f: Form): Result<BrandForm> {
   return c.done({ name, tagline, primaryColor, supportEmail, address, footerText, showPoweredBy: f.show_powered_by === '1' });
 }
 
+export interface ControllerForm { name: string; address: string; email: string; phone: string; supervisoryAuthority: { name: string; url: string } }
+
+/** Who the privacy notice names as controller, and where people may complain (modules/privacy/notice.ts). */
+export function validateController(f: Form): Result<ControllerForm> {
+  const c = new Check(f);
+  const name = c.text('controller_name', 'controller\'s name', 200, true);
+  const address = c.text('controller_address', 'controller\'s address', 500, true);
+  const email = c.pattern('controller_email', 'privacy contact address', 254, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'privacy@example.com', (s) => s.toLowerCase());
+  if (!email && !c.errors.controller_email) c.errors.controller_email = 'Enter the privacy contact address.';
+  const phone = c.text('controller_phone', 'telephone number', 40);
+  const authority = c.text('authority_name', 'supervisory authority', 200, true);
+  const url = c.pattern('authority_url', 'complaint page address', 500, /^https:\/\/[^\s]+$/, 'https://ico.org.uk/make-a-complaint/');
+  if (!url && !c.errors.authority_url) c.errors.authority_url = 'Enter the address of the authority\'s complaint page.';
+  return c.done({ name, address, email, phone, supervisoryAuthority: { name: authority, url } });
+}
+
 export interface Seller { name: string; address: string; vatNumber: string; companyNumber: string }
 export function validateSeller(f: Form): Result<Seller> {
   const c = new Check(f);

@@ -11,8 +11,13 @@ import { registerRightsPages } from './rights.pages.js';
 export const CONTROLLER_SETTING = 'privacy.controller';
 export const PROCESSORS_SETTING = 'privacy.processors';
 
+/** The controller the notice names: the vendor's saved details over the defaults. */
+export async function loadController(settings: Kernel['settings']): Promise<Controller> {
+  return { ...defaultController, ...(await settings.get<Partial<Controller>>(CONTROLLER_SETTING, {})) };
+}
+
 export async function loadNotice(k: Kernel): Promise<Notice> {
-  const controller = { ...defaultController, ...(await k.settings.get<Partial<Controller>>(CONTROLLER_SETTING, {})) };
+  const controller = await loadController(k.settings);
   const processors = await k.settings.get<Processor[]>(PROCESSORS_SETTING, defaultProcessors);
   return buildNotice(buildRegistry(), controller, processors);
 }
