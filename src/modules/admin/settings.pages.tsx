@@ -9,14 +9,17 @@ import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { listPublicKeys, rotateSigningKey } from '../../kernel/crypto/signing.js';
 import { SMTP_SETTING } from '../../kernel/mail/mailer.js';
 import { BRAND_SETTING, loadBrand } from '../../kernel/views/brand.js';
-import { CONTROLLER_SETTING, loadController } from '../privacy/index.js';
+import { CONTROLLER_SETTING, PROCESSORS_SETTING, defaultProcessors, loadController, loadProcessors } from '../privacy/index.js';
+
+/** What each processor id stands for (the declarations' recipients). */
+const PROCESSOR_ROLE: Record<string, string> = { accounting: 'Accounting', helpdesk: 'Helpdesk', mailing: 'Mailing list and email delivery', payments: 'Card payments' };
 import { requireStaff } from '../accounts/index.js';
 import { BANK_SETTING, SELLER_SETTING, loadBank, loadSeller } from '../billing/index.js';
 import { LICENSING_SETTINGS_KEY, POLICY_DEFAULTS, POLICY_DEFAULTS_KEY, currentPolicyDefaults, type LicensingModule } from '../licensing/index.js';
 import { SUPPORT_SETTING, type SupportSettings } from '../support/index.js';
-import { validateBank, validateBrand, validateController, validateLimits, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
+import { validateBank, validateBrand, validateController, validateLimits, validateProcessors, validatePolicyDefaults, validateRetention, validateSeller, validateSmtp, type Form, type Result } from './settings.validate.js';
 
-type Section = 'brand' | 'controller' | 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
+type Section = 'brand' | 'controller' | 'processors' | 'seller' | 'bank' | 'smtp' | 'limits' | 'keys' | 'retention' | 'policy';
 interface Shown { section?: Section; errors?: Record<string, string>; values?: Form; flash?: string; status?: number }
 
 const fmt = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') + ' UTC' : '—');
@@ -46,8 +49,8 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
   const OWNER = requireStaff('owner');
 
   const show = async (request: FastifyRequest, reply: FastifyReply, s: Shown = {}) => {
-    const [brand, controller, seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
-      loadBrand(k.settings), loadController(k.settings), loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
+    const [brand, controller, processors, seller, bank, smtp, limits, keys, support, policy] = await Promise.all([
+      loadBrand(k.settings), loadController(k.settings), loadProcessors(k.settings), loadSeller(k.settings), loadBank(k.settings), k.settings.get<{ url?: string; from?: string } | null>(SMTP_SETTING, null),
       licensing.settings(), listPublicKeys(k.db), k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {}), currentPolicyDefaults(k.settings),
     ]);
     const err = (sec: Section) => (s.section === sec ? s.errors ?? {} : {});
@@ -57,7 +60,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
       <>
         <h1>Settings</h1>
         <nav class="card toc" aria-label="Sections"><ul>
-          <li><a href="#brand">Name and branding</a></li><li><a href="#controller">Privacy notice contact</a></li><li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
+          <li><a href="#brand">Name and branding</a></li><li><a href="#controller">Privacy notice contact</a></li><li><a href="#processors">Who receives data</a></li><li><a href="#seller">Seller and VAT number</a></li><li><a href="#bank">Bank details</a></li><li><a href="#smtp">Outgoing mail (SMTP)</a></li>
           <li><a href="/admin/tax-rates">Tax rates</a></li><li><a href="#limits">Call-home policy</a></li><li><a href="#policy">Licence policy defaults</a></li><li><a href="#keys">Signing keys</a></li><li><a href="#retention">Retention periods</a></li><li><a href="/admin/settings/team">Team</a></li>
         </ul></nav>
         {s.errors ? <ErrorSummary errors={s.errors} /> : null}
@@ -86,6 +89,23 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
             <Field label="Supervisory authority" name="authority_name" required value={val('controller', 'authority_name', controller.supervisoryAuthority.name)} error={err('controller').authority_name} />
             <Field label="Its complaint page" name="authority_url" required value={val('controller', 'authority_url', controller.supervisoryAuthority.url)} error={err('controller').authority_url} />
             <button type="submit">Save privacy contact</button>
+          </form>
+        </section>
+
+        <section class="card" id="processors"><h2>Who receives personal data</h2>
+          <p class="muted">The companies whose services handle your customers' data, named in the privacy notice and the record of processing. Describe the ones you really use.</p>
+          <form method="post" action="/admin/settings/processors">{csrf}
+            {processors.map((p) => (
+              <fieldset class="group">
+                <legend>{PROCESSOR_ROLE[p.id] ?? p.id}</legend>
+                <Field label="Company" name={`${p.id}_name`} required value={val('processors', `${p.id}_name`, p.name)} error={err('processors')[`${p.id}_name`]} />
+                <Field label="Service" name={`${p.id}_service`} required value={val('processors', `${p.id}_service`, p.service)} error={err('processors')[`${p.id}_service`]} />
+                <Field label="Country (two letters)" name={`${p.id}_country`} required value={val('processors', `${p.id}_country`, p.country)} error={err('processors')[`${p.id}_country`]} />
+                <Field label="Contract" name={`${p.id}_contract`} required value={val('processors', `${p.id}_contract`, p.contractRef)} error={err('processors')[`${p.id}_contract`]} />
+                <Field label="Safeguard for a transfer outside the UK and EEA" name={`${p.id}_safeguard`} value={val('processors', `${p.id}_safeguard`, p.transferSafeguard)} error={err('processors')[`${p.id}_safeguard`]} />
+              </fieldset>
+            ))}
+            <button type="submit">Save who receives data</button>
           </form>
         </section>
 
@@ -200,6 +220,9 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
     (v, by) => k.settings.set(BRAND_SETTING, v, by), 'Name and branding saved.');
   save('controller', { controller_name: 300, controller_address: 800, controller_email: 300, controller_phone: 60, authority_name: 300, authority_url: 600 }, validateController,
     (v, by) => k.settings.set(CONTROLLER_SETTING, v, by), 'Privacy contact saved: the privacy notice shows it now.');
+  const processorIds = defaultProcessors.map((p) => p.id);
+  save('processors', Object.fromEntries(processorIds.flatMap((id) => ['name', 'service', 'country', 'contract', 'safeguard'].map((f) => [`${id}_${f}`, 1000]))),
+    (f) => validateProcessors(f, processorIds), (v, by) => k.settings.set(PROCESSORS_SETTING, v, by), 'Saved: the privacy notice and the record of processing name them now.');
   save('seller', { name: 300, address: 1200, vat_number: 40, company_number: 40 }, validateSeller,
     (v, by) => k.settings.set(SELLER_SETTING, v, by), 'Seller details saved. They apply to invoices issued from now on.');
   save('bank', { account_name: 300, bank_name: 300, sort_code: 40, account_number: 40, iban: 60, bic: 40, payment_terms_days: 10 }, validateBank,

@@ -112,6 +112,23 @@ describe('settings pages', () => {
     for (const v of ['Acme Mail Ltd', 'privacy@acme.example', '2 Mill Lane, Leeds LS1 2AB']) assert.ok(notice.includes(v), v);
   });
 
+  test('the processors are the vendor\'s to describe; a transfer outside the UK and EEA needs its safeguard', async () => {
+    const { defaultProcessors } = await import('../privacy/index.js');
+    const form: Record<string, string> = {};
+    for (const p of defaultProcessors) Object.assign(form, { [`${p.id}_name`]: p.name, [`${p.id}_service`]: p.service, [`${p.id}_country`]: p.country, [`${p.id}_contract`]: p.contractRef, [`${p.id}_safeguard`]: p.transferSafeguard ?? '' });
+    Object.assign(form, { mailing_name: 'Postmark', mailing_service: 'Email delivery for our newsletter and account emails', mailing_country: 'us', mailing_safeguard: '' });
+    await owner.get('/admin/settings');
+    const bad = await owner.post('/admin/settings/processors', form);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /id="f-mailing_safeguard-error">Outside the UK and EEA/);
+    await owner.get('/admin/settings');
+    const ok = await owner.post('/admin/settings/processors', { ...form, mailing_safeguard: 'Standard contractual clauses' });
+    assert.match(ok.body, /the privacy notice and the record of processing name them now/);
+    const notice = (await t.app.inject({ url: '/privacy', headers: { accept: 'text/html' } })).body;
+    assert.match(notice, /Postmark/);
+    assert.doesNotMatch(notice, /Mailchimp/);
+  });
+
   test('bank details and SMTP are stored; the SMTP password is never shown again', async () => {
     await owner.get('/admin/settings');
     assert.equal((await owner.post('/admin/settings/bank', { account_name: 'Vendor Ltd', bank_name: 'Northern Bank', sort_code: '', account_number: '', iban: 'GB29 NWBK 6016 1331 9268 19', bic: 'NWBKGB2L', payment_terms_days: '30' })).statusCode, 200);

@@ -64,6 +64,30 @@ export function validateController(f: Form): Result<ControllerForm> {
   return c.done({ name, address, email, phone, supervisoryAuthority: { name: authority, url } });
 }
 
+export interface ProcessorForm { id: string; name: string; service: string; country: string; contractRef: string; transferSafeguard?: string }
+
+/**
+ * Who receives personal data, one block of fields per processor id (`accounting_name` …): the vendor
+ * names the companies and services they really use, so the notice says who gets what. The ids are the
+ * declarations'; a processor outside the UK and EEA needs the safeguard for the transfer.
+ */
+export function validateProcessors(f: Form, ids: readonly string[]): Result<ProcessorForm[]> {
+  const c = new Check(f);
+  const out = ids.map((id) => {
+    const name = c.text(`${id}_name`, 'company name', 200, true);
+    const service = c.text(`${id}_service`, 'service', 300, true);
+    const country = c.pattern(`${id}_country`, 'country code', 2, /^[A-Z]{2}$/, 'GB', (s) => s.toUpperCase());
+    if (!country && !c.errors[`${id}_country`]) c.errors[`${id}_country`] = 'Enter the two-letter country code.';
+    const contractRef = c.text(`${id}_contract`, 'contract reference', 300, true);
+    const transferSafeguard = c.text(`${id}_safeguard`, 'transfer safeguard', 500);
+    if (country && !EEA_AND_UK.has(country) && !transferSafeguard) c.errors[`${id}_safeguard`] = 'Outside the UK and EEA: name the safeguard for the transfer (e.g. standard contractual clauses).';
+    return { id, name, service, country, contractRef, ...(transferSafeguard ? { transferSafeguard } : {}) };
+  });
+  return c.done(out);
+}
+
+const EEA_AND_UK = new Set(['GB', 'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK', 'IS', 'LI', 'NO']);
+
 export interface Seller { name: string; address: string; vatNumber: string; companyNumber: string }
 export function validateSeller(f: Form): Result<Seller> {
   const c = new Check(f);

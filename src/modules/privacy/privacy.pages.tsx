@@ -1,24 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kernel } from '../../kernel/context.js';
 import { page } from '../../kernel/http/page.js';
-import type { Processor } from '../../kernel/privacy/types.js';
 import { requireStaff } from '../accounts/index.js';
-import { buildRegistry, defaultProcessors } from './registry.js';
-import { buildNotice, defaultController, type Controller, type Notice, type NoticeGroup } from './notice.js';
+import { buildRegistry } from './registry.js';
+import { buildNotice, type Notice, type NoticeGroup } from './notice.js';
 import { ropaCsv, ropaRows } from './ropa.js';
+import { loadController, loadProcessors } from './privacy.settings.js';
 import { registerRightsPages } from './rights.pages.js';
 
-export const CONTROLLER_SETTING = 'privacy.controller';
-export const PROCESSORS_SETTING = 'privacy.processors';
-
-/** The controller the notice names: the vendor's saved details over the defaults. */
-export async function loadController(settings: Kernel['settings']): Promise<Controller> {
-  return { ...defaultController, ...(await settings.get<Partial<Controller>>(CONTROLLER_SETTING, {})) };
-}
+export { CONTROLLER_SETTING, PROCESSORS_SETTING, loadController, loadProcessors } from './privacy.settings.js';
 
 export async function loadNotice(k: Kernel): Promise<Notice> {
   const controller = await loadController(k.settings);
-  const processors = await k.settings.get<Processor[]>(PROCESSORS_SETTING, defaultProcessors);
+  const processors = await loadProcessors(k.settings);
   return buildNotice(buildRegistry(), controller, processors);
 }
 
@@ -108,7 +102,7 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
   });
 
   app.get('/admin/privacy/ropa', { preHandler: requireStaff('owner', 'admin') }, async (request, reply) => {
-    const rows = ropaRows(buildRegistry(), await k.settings.get<Processor[]>(PROCESSORS_SETTING, defaultProcessors));
+    const rows = ropaRows(buildRegistry(), await loadProcessors(k.settings));
     return page(k.settings, request, reply, { title: 'Record of processing', variant: 'admin' }, (
       <>
         <h1>Record of processing (Article 30)</h1>
@@ -122,7 +116,7 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
   });
 
   app.get('/admin/privacy/ropa.csv', { preHandler: requireStaff('owner', 'admin') }, async (_request, reply) => {
-    const csv = ropaCsv(buildRegistry(), await k.settings.get<Processor[]>(PROCESSORS_SETTING, defaultProcessors));
+    const csv = ropaCsv(buildRegistry(), await loadProcessors(k.settings));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="record-of-processing.csv"').send(csv);
   });
 }

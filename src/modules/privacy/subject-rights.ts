@@ -6,8 +6,9 @@ import type { PersonalField, Processor } from '../../kernel/privacy/types.js';
 import type { DataSubject, SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
 import { truncateIp } from '../../kernel/privacy/subject-data.js';
 import { erasedPseudonym } from '../../kernel/privacy/kernel.subject-data.js';
-import { buildRegistry, defaultProcessors, type Registry } from './registry.js';
+import { buildRegistry, type Registry } from './registry.js';
 import { subjectDataProviders } from './providers.js';
+import { loadProcessors } from './privacy.settings.js';
 import { PrivacyBadEmail } from './privacy.errors.js';
 
 export const PROCESSOR_ERASURE_JOB = 'privacy.processor-erasure';
@@ -61,7 +62,7 @@ export interface SubjectArchive {
 }
 
 async function processors(k: Kernel): Promise<Processor[]> {
-  return k.settings.get<Processor[]>('privacy.processors', defaultProcessors);
+  return loadProcessors(k.settings);
 }
 
 /**
