@@ -5,7 +5,18 @@ import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
-import { FORMAT_LABELS, TAX_KEYS, TAX_KEY_LABELS, XERO_MAX_INVOICES, ymd, type ExportSettings, type FormatId } from './formats.js';
+import { FORMAT_LABELS, TAX_KEYS, TAX_KEY_LABELS, XERO_MAX_INVOICES, parseCountryCodes, ymd, type ExportSettings, type FormatId } from './formats.js';
+
+const codesText = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).map(([c, v]) => `${c} = ${v}`).join('\n');
+
+function CodesArea({ label, name, value }: { label: string; name: string; value: string }) {
+  return (
+    <div class="field">
+      <label for={`f-${name}`}>{label}<span class="optional"> (optional)</span></label>
+      <textarea id={`f-${name}`} name={name} rows={4}>{value}</textarea>
+    </div>
+  );
+}
 import { EXPORT_SETTING, FORMAT_FILES, loadExportSettings, parseRange, type ExportService } from './export.service.js';
 import { countDocuments } from './ledger.js';
 import { loadWebhook, saveWebhook, PUSH_JOB } from './webhook.js';
@@ -65,6 +76,9 @@ export function registerAccountingPages(app: FastifyInstance, k: Kernel, exports
           <Field label="QuickBooks date format (DD/MM/YYYY or MM/DD/YYYY)" name="quickbooks_date_format" value={s.quickbooksDateFormat} required />
           {TAX_KEYS.map((t) => <Field label={`Xero tax type: ${TAX_KEY_LABELS[t]}`} name={`xero_${t}`} value={s.xeroTaxTypes[t]} required />)}
           {TAX_KEYS.map((t) => <Field label={`QuickBooks tax code: ${TAX_KEY_LABELS[t]}`} name={`qbo_${t}`} value={s.quickbooksTaxCodes[t]} required />)}
+          <p class="muted">EU consumers pay their own country's VAT, at its rate: set up one tax rate per country in Xero or QuickBooks and name them here, one line per country, e.g. <code>DE = DE VAT 19% (OSS)</code>. A country not listed uses the one-stop-shop code above.</p>
+          <CodesArea label="Xero tax types per country (one-stop shop)" name="xero_oss" value={codesText(s.xeroOssTaxTypes)} />
+          <CodesArea label="QuickBooks tax codes per country (one-stop shop)" name="qbo_oss" value={codesText(s.quickbooksOssTaxCodes)} />
           <button type="submit">Save codes</button>
         </form>
         <form method="post" action="/admin/accounting/webhook" class="card">
@@ -116,7 +130,7 @@ export function registerAccountingPages(app: FastifyInstance, k: Kernel, exports
 
   app.post('/admin/accounting/settings', {
     preHandler: STAFF,
-    schema: { body: formBody({ sales_account_code: 40, kashflow_sales_code: 40, quickbooks_date_format: 12, ...Object.fromEntries(TAX_KEYS.flatMap((t) => [[`xero_${t}`, 60], [`qbo_${t}`, 60]])) }) },
+    schema: { body: formBody({ sales_account_code: 40, kashflow_sales_code: 40, quickbooks_date_format: 12, xero_oss: 4000, qbo_oss: 4000, ...Object.fromEntries(TAX_KEYS.flatMap((t) => [[`xero_${t}`, 60], [`qbo_${t}`, 60]])) }) },
   }, async (request, reply) => {
     const b = request.body as Record<string, string | undefined>;
     const v = (key: string, label: string) => {
@@ -128,7 +142,13 @@ export function registerAccountingPages(app: FastifyInstance, k: Kernel, exports
     try {
       const fmt = v('quickbooks_date_format', 'the QuickBooks date format');
       if (fmt !== 'DD/MM/YYYY' && fmt !== 'MM/DD/YYYY') throw new InvalidAccountingInput('The QuickBooks date format is DD/MM/YYYY or MM/DD/YYYY.');
+      const oss = (key: string, label: string) => {
+        const r = parseCountryCodes(b[key] ?? '');
+        if (!r.ok) throw new InvalidAccountingInput(`${label}: "${r.line.slice(0, 80)}" is not a line like DE = DE VAT 19% (OSS).`);
+        return r.value;
+      };
       const next: ExportSettings = {
+        xeroOssTaxTypes: oss('xero_oss', 'Xero tax types per country'), quickbooksOssTaxCodes: oss('qbo_oss', 'QuickBooks tax codes per country'),
         salesAccountCode: v('sales_account_code', 'the sales account code'), kashflowSalesCode: v('kashflow_sales_code', 'the KashFlow sales code'), quickbooksDateFormat: fmt,
         xeroTaxTypes: Object.fromEntries(TAX_KEYS.map((t) => [t, v(`xero_${t}`, `the Xero tax type for ${TAX_KEY_LABELS[t]}`)])) as ExportSettings['xeroTaxTypes'],
         quickbooksTaxCodes: Object.fromEntries(TAX_KEYS.map((t) => [t, v(`qbo_${t}`, `the QuickBooks tax code for ${TAX_KEY_LABELS[t]}`)])) as ExportSettings['quickbooksTaxCodes'],

@@ -378,6 +378,20 @@ describe('Admin → Accounting', () => {
     assert.equal(ok.statusCode, 200);
     const xero = parseCsv(await ex.text('xero', range()));
     assert.ok(xero.every((r) => r['*AccountCode'] === '4000'));
+    // One-stop-shop sales: a tax type per buyer country, so each country's VAT reaches the books.
+    await owner.get('/admin/accounting');
+    const codes = { sales_account_code: '4000', kashflow_sales_code: '7', quickbooks_date_format: 'MM/DD/YYYY', xero_uk_standard: '20% (VAT on Income)', xero_uk_zero: 'Zero Rated Income', xero_eu_reverse_charge: 'Zero Rated EC Services', xero_eu_oss: 'No VAT', xero_outside_scope: 'No VAT', qbo_uk_standard: '20.0% S', qbo_uk_zero: '0.0% Z', qbo_eu_reverse_charge: '0.0% ECS', qbo_eu_oss: 'No VAT', qbo_outside_scope: 'No VAT' };
+    const badOss = await owner.post('/admin/accounting/settings', { ...codes, xero_oss: 'Germany: 19%' });
+    assert.equal(badOss.statusCode, 400);
+    assert.match(badOss.body, /is not a line like DE = DE VAT 19% \(OSS\)/);
+    await owner.get('/admin/accounting');
+    assert.equal((await owner.post('/admin/accounting/settings', { ...codes, xero_oss: 'de = DE VAT 19% (OSS)\nFR = FR VAT 20% (OSS)', qbo_oss: 'DE = DE 19% OSS' })).statusCode, 200);
+    const withOss = parseCsv(await ex.text('xero', range()));
+    const berlin = withOss.filter((r) => r['*ContactName'] === 'Dora Kunde');
+    assert.ok(berlin.length > 0 && berlin.every((r) => r['*TaxType'] === 'DE VAT 19% (OSS)'), JSON.stringify(berlin.map((r) => r['*TaxType'])));
+    assert.ok(withOss.filter((r) => r.POCountry === 'GB').every((r) => r['*TaxType'] !== 'DE VAT 19% (OSS)'));
+    const qboOss = parseCsv(await ex.text('quickbooks', range())).filter((r) => r['Customer'] === 'Dora Kunde' || r['*Customer'] === 'Dora Kunde');
+    assert.ok(qboOss.length > 0 && qboOss.every((r) => r['Item tax code'] === 'DE 19% OSS'));
     const qbo = parseCsv(await ex.text('quickbooks', range()));
     const inv = await t.k.db.selectFrom('invoices').select(['number', 'issue_date']).where('number', '<', 900_000).orderBy('number').executeTakeFirstOrThrow();
     const d = new Date(Number(inv.issue_date));

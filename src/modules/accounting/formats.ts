@@ -31,6 +31,38 @@ export interface ExportSettings {
   quickbooksTaxCodes: Record<TaxKey, string>;
   quickbooksDateFormat: 'DD/MM/YYYY' | 'MM/DD/YYYY';
   kashflowSalesCode: string;
+  /**
+   * EU consumer sales carry their country's VAT (one-stop shop), at a different rate per country: one
+   * Xero tax type or QuickBooks code cannot fit them all. Per buyer country, the code to use instead of
+   * the eu_oss one (e.g. DE → "DE VAT 19% (OSS)", a rate the vendor set up in Xero).
+   */
+  xeroOssTaxTypes?: Record<string, string>;
+  quickbooksOssTaxCodes?: Record<string, string>;
+}
+
+/** The Xero tax type of a line: per country for one-stop-shop sales when the vendor set one. */
+export function xeroTaxType(s: ExportSettings, treatment: string, rateBp: number, country: string): string {
+  const key = taxKey(treatment, rateBp);
+  return (key === 'eu_oss' ? s.xeroOssTaxTypes?.[country] : undefined) ?? s.xeroTaxTypes[key];
+}
+
+/** The QuickBooks tax code of a line (see xeroTaxType). */
+export function quickbooksTaxCode(s: ExportSettings, treatment: string, rateBp: number, country: string): string {
+  const key = taxKey(treatment, rateBp);
+  return (key === 'eu_oss' ? s.quickbooksOssTaxCodes?.[country] : undefined) ?? s.quickbooksTaxCodes[key];
+}
+
+/** "DE = DE VAT 19% (OSS)" lines → { DE: "DE VAT 19% (OSS)" }; a line that does not parse is named in the error. */
+export function parseCountryCodes(text: string): { ok: true; value: Record<string, string> } | { ok: false; line: string } {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line) continue;
+    const m = /^([A-Za-z]{2})\s*=\s*(\S.{0,59})$/.exec(line);
+    if (!m) return { ok: false, line };
+    out[m[1]!.toUpperCase()] = m[2]!.trim();
+  }
+  return { ok: true, value: out };
 }
 
 export const DEFAULT_EXPORT_SETTINGS: ExportSettings = {
@@ -110,7 +142,7 @@ export const XERO_COLUMNS: Column<Row>[] = [
   t('InventoryItemCode', () => ''), t('*Description', (r) => r.l.description), n('*Quantity', (r) => r.l.quantity),
   n('*UnitAmount', (r) => decimal(sign(r.d) * r.l.unitNet)),
   n('Discount', (r) => (r.l.discount > 0 ? (Math.round((r.l.discount * 10000) / (r.l.unitNet * r.l.quantity)) / 100).toFixed(2) : '')),
-  t('*AccountCode', (r) => r.s.salesAccountCode), t('*TaxType', (r) => r.s.xeroTaxTypes[taxKey(r.d.taxTreatment, r.l.taxRateBp)]), n('Currency', (r) => r.d.currency),
+  t('*AccountCode', (r) => r.s.salesAccountCode), t('*TaxType', (r) => xeroTaxType(r.s, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)), n('Currency', (r) => r.d.currency),
 ];
 /** Xero takes at most 500 invoices a file. */
 export const XERO_MAX_INVOICES = 500;
@@ -122,7 +154,7 @@ export const QUICKBOOKS_COLUMNS: Column<Row>[] = [
   t('Terms', (r) => (r.d.dueDays > 0 ? `Net ${r.d.dueDays}` : 'Due on receipt')), t('Memo', (r) => memo(r.d)),
   t('Item (Product/Service)', (r) => r.l.sku), t('Item Description', (r) => exactQuantityRate(r.l).description),
   n('Item Quantity', (r) => exactQuantityRate(r.l).quantity), n('Item Rate', (r) => decimal(sign(r.d) * exactQuantityRate(r.l).rate)),
-  n('Item Amount', (r) => decimal(sign(r.d) * r.l.net)), t('Item tax code', (r) => r.s.quickbooksTaxCodes[taxKey(r.d.taxTreatment, r.l.taxRateBp)]),
+  n('Item Amount', (r) => decimal(sign(r.d) * r.l.net)), t('Item tax code', (r) => quickbooksTaxCode(r.s, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)),
   n('Service Date', (r) => (r.s.quickbooksDateFormat === 'MM/DD/YYYY' ? mdy : dmy)(r.d.taxPoint)),
 ];
 
