@@ -139,10 +139,16 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
             <thead><tr><th>Computer ID</th><th>Status</th><th>Version</th><th class="num">Users</th><th>Last seen</th>{canRelease ? <th><span class="visually-hidden">Action</span></th> : null}</tr></thead>
             <tbody>{full.machines.map((m) => (
               <tr><td class="mono">{m.computerId.slice(0, 16)}…</td><td>{m.status}</td><td>{m.lastVersion ?? ''}</td><td class="num">{m.lastUsersInUse ?? ''}</td><td>{fmt(m.lastSeen)}</td>
-                {canRelease ? <td>{m.status === 'active' || m.status === 'over_limit' ? (
-                  <form method="post" action={`/admin/licences/${id}/release`} class="inline"><Csrf token={request.csrfToken()} />
-                    <input type="hidden" name="computer_id" value={m.computerId} /><button class="secondary" type="submit">Release</button></form>
-                ) : null}</td> : null}</tr>
+                {canRelease ? <td>
+                  {m.status === 'active' || m.status === 'over-limit' || m.status === 'blocked' ? (
+                    <form method="post" action={`/admin/licences/${id}/release`} class="inline"><Csrf token={request.csrfToken()} />
+                      <input type="hidden" name="computer_id" value={m.computerId} /><button class="secondary" type="submit">{m.status === 'blocked' ? 'Unblock (release)' : 'Release'}</button></form>
+                  ) : null}
+                  {m.status !== 'blocked' ? (
+                    <form method="post" action={`/admin/licences/${id}/block`} class="inline"><Csrf token={request.csrfToken()} />
+                      <input type="hidden" name="computer_id" value={m.computerId} /><button class="danger" type="submit">Block</button></form>
+                  ) : null}
+                </td> : null}</tr>
             ))}</tbody>
           </table></div> : <p>No machine has called with this licence yet.</p>}
         </section>
@@ -195,6 +201,17 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
       if ((err as { statusCode?: number }).statusCode !== 409) throw err;
       return licencePage(request, reply, id, { status: 409, fileProblem: { message: `No file: ${(err as Error).message}`, value: typed } });
     }
+  });
+
+  // Blocking: the computer's calls are refused (MACHINE_BLOCKED) and its seat is free; releasing undoes it.
+  app.post('/admin/licences/:id/block', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 200 }) } }, async (request, reply) => {
+    const id = (request.params as { id: string }).id;
+    if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
+    const computerId = typedComputerId((request.body as { computer_id?: string }).computer_id ?? '');
+    if (computerId === null) return licencePage(request, reply, id, { flash: 'A computer ID is 64 characters, 0–9 and a–f.', status: 400 });
+    const v = await licensing.licences.view(id);
+    await licensing.licences.blockMachine(v.key, computerId, { kind: 'staff', id: request.auth!.subjectId, ip: request.ip });
+    return licencePage(request, reply, id, { flash: 'Machine blocked: its calls are refused and its seat is free. Release it to undo.' });
   });
 
   app.post('/admin/licences/:id/release', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 64 }) } }, async (request, reply) => {

@@ -125,4 +125,31 @@ describe('customers and licences', () => {
     assert.equal(audit.actor_id, ids.support);
     assert.equal((await b.owner!.get('/admin/licences/no-such-licence')).statusCode, 404);
   });
+
+  test('an over-limit machine can be released; support blocks a machine (its calls are refused) and unblocks it by releasing', async () => {
+    const third = computerId(3);
+    await h.call(callBody(licence.key, { computerId: computerId(1) })); // takes the seat back
+    assert.equal((await h.call(callBody(licence.key, { computerId: third }))).json.code, 'TOO_MANY_MACHINES');
+    await t.modules.licensing.flush();
+    const statusOf = async (cid: string) => (await t.k.db.selectFrom('machines').select('status').where('licence_id', '=', licence.id).where('computer_id', '=', cid).executeTakeFirstOrThrow()).status;
+    assert.equal(await statusOf(third), 'over-limit');
+    const page = (await b.support!.get(`/admin/licences/${licence.id}`)).body;
+    const row = page.split('<tr>').find((r) => r.includes(`${third.slice(0, 16)}…`))!.split('</tr>')[0]!;
+    assert.match(row, /<td>over-limit<\/td>/);
+    assert.match(row, /action="[^"]+\/release"[^]*>Release<\/button>/, 'an over-limit machine has its Release button');
+
+    const blocked = await b.support!.post(`/admin/licences/${licence.id}/block`, { computer_id: computerId(2).toUpperCase() });
+    assert.equal(blocked.statusCode, 200);
+    assert.match(blocked.body, /Machine blocked/);
+    assert.equal(await statusOf(computerId(2)), 'blocked');
+    assert.equal((await h.call(callBody(licence.key, { computerId: computerId(2) }))).json.code, 'MACHINE_BLOCKED');
+    assert.match(blocked.body, /Unblock \(release\)/);
+    await b.support!.get(`/admin/licences/${licence.id}`);
+    await b.support!.post(`/admin/licences/${licence.id}/release`, { computer_id: computerId(2) });
+    assert.equal(await statusOf(computerId(2)), 'released');
+    await b.sales!.get(`/admin/licences/${licence.id}`);
+    assert.equal((await b.sales!.post(`/admin/licences/${licence.id}/block`, { computer_id: third })).statusCode, 403, 'sales cannot block');
+    await b.support!.get(`/admin/licences/${licence.id}`);
+    assert.equal((await b.support!.post(`/admin/licences/${licence.id}/block`, { computer_id: 'xyz' })).statusCode, 400);
+  });
 });
