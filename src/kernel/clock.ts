@@ -13,3 +13,10 @@ export class ManualClock implements Clock {
 }
 
 export const DAY_MS = 86_400_000;
+
+/** Calendar months in UTC (a year from 29 February is 1 March); negative months go back. */
+export function addMonths(t: number, months: number): number {
+  const d = new Date(t);
+  d.setUTCMonth(d.getUTCMonth() + months);
+  return d.getTime();
+}

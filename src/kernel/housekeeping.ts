@@ -1,16 +1,10 @@
 import type { Kernel } from './context.js';
 import { pruneRateLimits } from './http/rate-limit-store.js';
 import { truncateIp } from './privacy/subject-data.js';
+import { addMonths } from './clock.js';
 
 const DAY = 86_400_000;
 const BATCH = 500;
-
-/** The same instant `years` calendar years earlier (UTC). */
-export function yearsBefore(now: number, years: number): number {
-  const d = new Date(now);
-  d.setUTCFullYear(d.getUTCFullYear() - years);
-  return d.getTime();
-}
 
 /**
  * The kernel's own retention, as declared in kernel/privacy/kernel.privacy.ts: finished jobs go after
@@ -25,10 +19,10 @@ export async function pruneKernelData(k: Kernel): Promise<{ jobs: number; mail: 
   const jobs = await k.db.deleteFrom('jobs').where('status', 'in', ['done', 'dead']).where('finished_at', '<', now - 7 * DAY).executeTakeFirst();
   const mail = await k.db.deleteFrom('mail_outbox').where('status', '<>', 'sending').where('created_at', '<', now - 90 * DAY).executeTakeFirst();
   const rateLimits = await pruneRateLimits(k.db, now);
-  const auditEntries = await k.db.deleteFrom('audit_log').where('at', '<', yearsBefore(now, 6)).executeTakeFirst();
+  const auditEntries = await k.db.deleteFrom('audit_log').where('at', '<', addMonths(now, -6 * 12)).executeTakeFirst();
   return {
     jobs: Number(jobs.numDeletedRows), mail: Number(mail.numDeletedRows), rateLimits: Number(rateLimits),
-    auditIps: await truncateOldAuditIps(k, yearsBefore(now, 1)), auditEntries: Number(auditEntries.numDeletedRows),
+    auditIps: await truncateOldAuditIps(k, addMonths(now, -12)), auditEntries: Number(auditEntries.numDeletedRows),
   };
 }
 

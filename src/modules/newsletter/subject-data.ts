@@ -1,6 +1,5 @@
-import { yearsBefore } from '../../kernel/housekeeping.js';
 import type { Kernel } from '../../kernel/context.js';
-import { DAY_MS } from '../../kernel/clock.js';
+import { DAY_MS, addMonths } from '../../kernel/clock.js';
 import { consentHistory } from './consent.js';
 import { suppress, suppressionReason } from './suppression.js';
 import { normaliseEmail, subscriberByEmail, subscriptionsOf } from './subscriptions.service.js';
@@ -65,8 +64,8 @@ export async function applyRetention(k: Kernel): Promise<{ unconfirmedSignups: n
       .whereRef('l.subscriber_id', '=', 'newsletter_subscribers.id')
       .where((w) => w.or([w('l.status', '!=', 'unsubscribed'), w('l.updated_at', '>=', cutoff)])))))
     .executeTakeFirst();
-  const sends = await k.db.deleteFrom('newsletter_campaign_sends').where('created_at', '<', yearsBefore(now, 1)).executeTakeFirst();
-  const suppressions = await k.db.deleteFrom('newsletter_suppressions').where('created_at', '<', yearsBefore(now, 6)).executeTakeFirst();
+  const sends = await k.db.deleteFrom('newsletter_campaign_sends').where('created_at', '<', addMonths(now, -12)).executeTakeFirst();
+  const suppressions = await k.db.deleteFrom('newsletter_suppressions').where('created_at', '<', addMonths(now, -6 * 12)).executeTakeFirst();
   return {
     unconfirmedSignups: Number(stale.numDeletedRows), peopleRemoved: Number(orphans.numDeletedRows) + Number(withdrawn.numDeletedRows),
     mailingsSent: Number(sends.numDeletedRows), suppressions: Number(suppressions.numDeletedRows),

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Kernel } from '../../kernel/context.js';
+import { addMonths } from '../../kernel/clock.js';
 import type { Database } from '../../kernel/db/schema.js';
 import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { newId } from '../../kernel/crypto/tokens.js';
@@ -23,13 +24,6 @@ export interface ReceivedPayment {
   amount: number;
   currency: string;
   note: string | null;
-}
-
-/** Calendar months in UTC (a year from 29 February is 1 March). */
-export function addMonths(t: number, months: number): number {
-  const d = new Date(t);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  return d.getTime();
 }
 
 export async function lockOrder(k: Kernel, trx: Trx, orderId: string): Promise<OrdersTable> {

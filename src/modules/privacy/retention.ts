@@ -1,7 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
-import { DAY_MS } from '../../kernel/clock.js';
+import { DAY_MS, addMonths } from '../../kernel/clock.js';
 import { newId } from '../../kernel/crypto/tokens.js';
-import { pruneKernelData, yearsBefore } from '../../kernel/housekeeping.js';
+import { pruneKernelData } from '../../kernel/housekeeping.js';
 import { applyLicensingRetention } from '../licensing/index.js';
 import { purgeStaleBaskets } from '../orders/index.js';
 import { applyNewsletterRetention } from '../newsletter/index.js';
@@ -81,7 +81,7 @@ export const retentionRules: RetentionRule[] = [
   {
     id: 'privacy.requests', description: 'Records of access and erasure requests, with what processors were told, and the erasure journal deleted after six years.',
     async run(k) {
-      const cutoff = yearsBefore(k.clock.now(), 6);
+      const cutoff = addMonths(k.clock.now(), -6 * 12);
       return k.db.transaction().execute(async (trx) => {
         const old = trx.selectFrom('privacy_requests').select('id').where('created_at', '<', cutoff);
         const notices = n(await trx.deleteFrom('privacy_processor_notices').where('request_id', 'in', old).executeTakeFirst());

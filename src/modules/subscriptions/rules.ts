@@ -63,9 +63,5 @@ export function proRata(fullPrice: number, now: number, periodStart: number, per
   return { unitNet, daysLeft, daysInTerm };
 }
 
-/** Calendar months in UTC, as orders counts them. */
-export function addMonths(t: number, months: number): number {
-  const d = new Date(t);
-  d.setUTCMonth(d.getUTCMonth() + months);
-  return d.getTime();
-}
+/** Calendar months in UTC, as orders counts them (one function for both: kernel/clock.ts). */
+export { addMonths } from '../../kernel/clock.js';
