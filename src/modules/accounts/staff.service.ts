@@ -1,5 +1,6 @@
 import * as OTPAuth from 'otpauth';
 import type { Kernel } from '../../kernel/context.js';
+import type { Db } from '../../kernel/db/database.js';
 import { newId, sha256Hex, generateApiKey, apiKeyLooksValid } from '../../kernel/crypto/tokens.js';
 import type { StaffRole } from './accounts.tables.js';
 import { EmailTaken, InvalidInput, InvalidTotp } from './accounts.errors.js';
@@ -9,6 +10,28 @@ import { normaliseEmail } from './accounts.service.js';
 import * as repo from './accounts.repository.js';
 
 export const STAFF_ROLES: StaffRole[] = ['owner', 'admin', 'support', 'sales'];
+
+export function parseStaffRole(role: unknown): StaffRole {
+  if (!STAFF_ROLES.includes(role as StaffRole)) throw new InvalidInput(`Choose a role (${STAFF_ROLES.join(', ')}).`);
+  return role as StaffRole;
+}
+
+/**
+ * A new staff member's address, name and role, checked in this order (the first problem is the one
+ * reported): the address, the name, the role, then `more` (the password, when one is given), then that
+ * no staff account has the address yet. Shared by the first-run owner and the owner's invitations.
+ */
+export async function newStaffIdentity(
+  db: Db, input: { email?: unknown; name?: unknown; role?: unknown }, more: (email: string) => void = () => {},
+): Promise<{ email: string; name: string; role: StaffRole }> {
+  const email = normaliseEmail(input.email);
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  if (!name || name.length > 200) throw new InvalidInput('Enter a name (at most 200 characters).');
+  const role = parseStaffRole(input.role);
+  more(email);
+  if (await repo.staffByEmail(db, email)) throw new EmailTaken();
+  return { email, name, role };
+}
 const SETUP_TTL_MS = 24 * 3600_000;
 const TOTP_SEAL = 'totp-secret';
 
@@ -17,15 +40,10 @@ export class StaffService {
   constructor(private readonly k: Kernel) {}
 
   async createStaff(input: { email?: unknown; name?: unknown; role?: unknown; password?: unknown }, by: string | null): Promise<string> {
-    const email = normaliseEmail(input.email);
-    const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (!name || name.length > 200) throw new InvalidInput('Enter a name (at most 200 characters).');
-    if (!STAFF_ROLES.includes(input.role as StaffRole)) throw new InvalidInput(`Role must be one of ${STAFF_ROLES.join(', ')}.`);
-    checkPasswordStrength(input.password as string, email);
-    if (await repo.staffByEmail(this.k.db, email)) throw new EmailTaken();
+    const { email, name, role } = await newStaffIdentity(this.k.db, input, (e) => checkPasswordStrength(input.password as string, e));
     const id = newId();
     await this.k.db.insertInto('staff').values({
-      id, email, name, role: input.role as StaffRole, password_hash: await hashPassword(input.password as string),
+      id, email, name, role, password_hash: await hashPassword(input.password as string),
       totp_secret_sealed: null, totp_enabled: 0, totp_last_step: null, created_at: this.k.clock.now(), last_login_at: null, disabled_at: null,
     }).execute();
     await this.k.audit.record({ actorKind: by ? 'staff' : 'system', actorId: by, action: 'staff.created', target: id, detail: { role: input.role } });

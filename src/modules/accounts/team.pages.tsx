@@ -10,7 +10,7 @@ import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from './auth.hooks.js';
 import type { StaffRole } from './accounts.tables.js';
 import { STAFF_ROLES } from './staff.service.js';
-import { ROLE_LABEL, TeamService } from './team.service.js';
+import { ROLE_NAME, TeamService, roleLabel } from './team.service.js';
 
 const fmt = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC');
 const isOurs = (err: unknown): err is { message: string } => /^ACC_/.test(String((err as { code?: unknown })?.code ?? ''));
@@ -19,7 +19,7 @@ function RoleSelect({ name, value, id, short = false }: { name: string; value: S
   return (
     <select id={id} name={name} required>
       {value === '' ? <option value="">Choose…</option> : null}
-      {STAFF_ROLES.map((r) => <option value={r} selected={r === value}>{short ? ROLE_LABEL[r].split(' (')[0] : ROLE_LABEL[r]}</option>)}
+      {STAFF_ROLES.map((r) => <option value={r} selected={r === value}>{short ? ROLE_NAME[r] : roleLabel(r)}</option>)}
     </select>
   );
 }

@@ -7,24 +7,27 @@ import { randomBytes } from 'node:crypto';
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import type { StaffRole } from './accounts.tables.js';
-import { EmailTaken, InvalidInput } from './accounts.errors.js';
+import { InvalidInput } from './accounts.errors.js';
 import { hashPassword } from './passwords.js';
 import { issueAccountToken } from './account-tokens.js';
 import { sendAccountMail } from './account-mail.js';
 import { endAllSessions, revokeAllRememberTokens } from './sessions.js';
-import { normaliseEmail } from './accounts.service.js';
-import { STAFF_ROLES } from './staff.service.js';
-import * as repo from './accounts.repository.js';
+import { newStaffIdentity, parseStaffRole } from './staff.service.js';
 
 /** How long an invitation link works: long enough for someone away for a week. */
 export const INVITE_TTL_MS = 7 * 24 * 3600_000;
 
-export const ROLE_LABEL: Record<StaffRole, string> = {
-  owner: 'Owner (everything, and alone the settings and signing keys)',
-  admin: 'Admin (everything but the settings)',
-  support: 'Support (tickets, customers, licences)',
-  sales: 'Sales (orders, invoices, catalogue)',
+export const ROLE_NAME: Record<StaffRole, string> = { owner: 'Owner', admin: 'Admin', support: 'Support', sales: 'Sales' };
+
+const ROLE_SCOPE: Record<StaffRole, string> = {
+  owner: 'everything, and alone the settings and signing keys',
+  admin: 'everything but the settings',
+  support: 'tickets, customers, licences',
+  sales: 'orders, invoices, catalogue',
 };
+
+/** A role with what it may do, e.g. "Support (tickets, customers, licences)". */
+export const roleLabel = (role: StaffRole) => `${ROLE_NAME[role]} (${ROLE_SCOPE[role]})`;
 
 export interface TeamMember {
   id: string; email: string; name: string; role: StaffRole; twoFactor: boolean;
@@ -45,11 +48,7 @@ export class TeamService {
 
   /** Adds a member with no usable password and emails them a link to choose one. */
   async invite(input: { email?: unknown; name?: unknown; role?: unknown }, by: string): Promise<string> {
-    const email = normaliseEmail(input.email);
-    const name = typeof input.name === 'string' ? input.name.trim() : '';
-    if (!name || name.length > 200) throw new InvalidInput('Enter a name (at most 200 characters).');
-    const role = parseRole(input.role);
-    if (await repo.staffByEmail(this.k.db, email)) throw new EmailTaken();
+    const { email, name, role } = await newStaffIdentity(this.k.db, input);
     const now = this.k.clock.now();
     const id = newId();
     // A hash of 256 random bits nobody keeps: no password works until the member chooses one.
@@ -61,7 +60,7 @@ export class TeamService {
       }).execute();
       const token = await issueAccountToken(trx, 'password_reset', 'staff', id, INVITE_TTL_MS, now);
       await sendAccountMail(this.k, email, 'You have been added to the team', 'Choose your password',
-        [`You have been added to the back office as ${ROLE_LABEL[role].split(' (')[0]!.toLowerCase()}. Choose your password with the link below; it works once, for seven days.`],
+        [`You have been added to the back office as ${ROLE_NAME[role].toLowerCase()}. Choose your password with the link below; it works once, for seven days.`],
         { label: 'Choose your password', url: `${this.k.config.publicUrl}/admin/password/reset/${token}` },
         'You receive this email because the owner of the back office added your address to its team.', trx);
       await this.k.audit.record({ actorKind: 'staff', actorId: by, action: 'staff.invited', target: id, detail: { role } }, trx);
@@ -70,7 +69,7 @@ export class TeamService {
   }
 
   async changeRole(id: string, roleRaw: unknown, by: string): Promise<void> {
-    const role = parseRole(roleRaw);
+    const role = parseStaffRole(roleRaw);
     await this.k.db.transaction().execute(async (trx) => {
       const member = await trx.selectFrom('staff').select(['role', 'disabled_at']).where('id', '=', id).executeTakeFirst();
       if (!member) throw new InvalidInput('No such team member.');
@@ -99,11 +98,6 @@ export class TeamService {
       await this.k.audit.record({ actorKind: 'staff', actorId: by, action: disabled ? 'staff.disabled' : 'staff.enabled', target: id }, trx);
     });
   }
-}
-
-function parseRole(role: unknown): StaffRole {
-  if (!STAFF_ROLES.includes(role as StaffRole)) throw new InvalidInput('Choose a role.');
-  return role as StaffRole;
 }
 
 async function activeOwners(db: import('../../kernel/db/database.js').Db): Promise<number> {
