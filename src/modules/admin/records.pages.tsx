@@ -107,10 +107,13 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
     ));
   });
 
+  /** The licence with this id, or null when there is none (the page answers 404). */
+  const licenceView = async (id: string) =>
+    (await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst()) ? licensing.licences.view(id) : null;
+
   const licencePage = async (request: FastifyRequest, reply: FastifyReply, id: string, opts: { reveal?: boolean; flash?: string; status?: number; fileProblem?: { message: string; value: string } } = {}) => {
-    const exists = await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst();
-    if (!exists) return notFound(request, reply, 'licence');
-    const v = await licensing.licences.view(id);
+    const v = await licenceView(id);
+    if (!v) return notFound(request, reply, 'licence');
     const full = await licensing.licences.getLicence(v.key);
     const role = request.auth!.role as StaffRole;
     const canRelease = allows(role, 'POST', `/admin/licences/${id}/release`);
@@ -186,12 +189,12 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
   app.post('/admin/licences/:id/licence-file', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 200 }) } }, async (request, reply) => {
     const id = (request.params as { id: string }).id;
     const typed = ((request.body as { computer_id?: string }).computer_id ?? '').trim();
-    if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
+    const v = await licenceView(id);
+    if (!v) return notFound(request, reply, 'licence');
     const computerId = typedComputerId(typed);
     if (computerId === null) {
       return licencePage(request, reply, id, { status: 400, fileProblem: { message: 'A computer ID is 64 characters, 0–9 and a–f. Copy it from the program\'s licence screen.', value: typed } });
     }
-    const v = await licensing.licences.view(id);
     try {
       const file = await licensing.licences.issueLicenceFile(v.key, computerId, { kind: 'staff', id: request.auth!.subjectId, ip: request.ip });
       return reply.type('text/plain; charset=utf-8')
@@ -206,10 +209,10 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
   // Blocking: the computer's calls are refused (MACHINE_BLOCKED) and its seat is free; releasing undoes it.
   app.post('/admin/licences/:id/block', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 200 }) } }, async (request, reply) => {
     const id = (request.params as { id: string }).id;
-    if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
+    const v = await licenceView(id);
+    if (!v) return notFound(request, reply, 'licence');
     const computerId = typedComputerId((request.body as { computer_id?: string }).computer_id ?? '');
     if (computerId === null) return licencePage(request, reply, id, { flash: 'A computer ID is 64 characters, 0–9 and a–f.', status: 400 });
-    const v = await licensing.licences.view(id);
     await licensing.licences.blockMachine(v.key, computerId, { kind: 'staff', id: request.auth!.subjectId, ip: request.ip });
     return licencePage(request, reply, id, { flash: 'Machine blocked: its calls are refused and its seat is free. Release it to undo.' });
   });
@@ -217,8 +220,8 @@ export function registerRecordPages(app: FastifyInstance, k: Kernel, licensing: 
   app.post('/admin/licences/:id/release', { preHandler: STAFF, schema: { params: idParams, body: formBody({ computer_id: 64 }) } }, async (request, reply) => {
     const id = (request.params as { id: string }).id;
     const computerId = ((request.body as { computer_id?: string }).computer_id ?? '').trim();
-    if (!(await k.db.selectFrom('licences').select('id').where('id', '=', id).executeTakeFirst())) return notFound(request, reply, 'licence');
-    const v = await licensing.licences.view(id);
+    const v = await licenceView(id);
+    if (!v) return notFound(request, reply, 'licence');
     try {
       await licensing.licences.releaseMachine(v.key, computerId, { kind: 'staff', id: request.auth!.subjectId, ip: request.ip });
     } catch (err) {
