@@ -40,16 +40,13 @@ export interface ExportSettings {
   quickbooksOssTaxCodes?: Record<string, string>;
 }
 
-/** The Xero tax type of a line: per country for one-stop-shop sales when the vendor set one. */
-export function xeroTaxType(s: ExportSettings, treatment: string, rateBp: number, country: string): string {
+/**
+ * A line's tax code in one importer's terms: `codes` per tax key, `perCountry` for one-stop-shop sales
+ * when the vendor set one for the buyer's country (Xero tax types, QuickBooks tax codes).
+ */
+export function lineTaxCode(codes: Record<TaxKey, string>, perCountry: Record<string, string> | undefined, treatment: string, rateBp: number, country: string): string {
   const key = taxKey(treatment, rateBp);
-  return (key === 'eu_oss' ? s.xeroOssTaxTypes?.[country] : undefined) ?? s.xeroTaxTypes[key];
-}
-
-/** The QuickBooks tax code of a line (see xeroTaxType). */
-export function quickbooksTaxCode(s: ExportSettings, treatment: string, rateBp: number, country: string): string {
-  const key = taxKey(treatment, rateBp);
-  return (key === 'eu_oss' ? s.quickbooksOssTaxCodes?.[country] : undefined) ?? s.quickbooksTaxCodes[key];
+  return (key === 'eu_oss' ? perCountry?.[country] : undefined) ?? codes[key];
 }
 
 /** "DE = DE VAT 19% (OSS)" lines → { DE: "DE VAT 19% (OSS)" }; a line that does not parse is named in the error. */
@@ -142,7 +139,7 @@ export const XERO_COLUMNS: Column<Row>[] = [
   t('InventoryItemCode', () => ''), t('*Description', (r) => r.l.description), n('*Quantity', (r) => r.l.quantity),
   n('*UnitAmount', (r) => decimal(sign(r.d) * r.l.unitNet)),
   n('Discount', (r) => (r.l.discount > 0 ? (Math.round((r.l.discount * 10000) / (r.l.unitNet * r.l.quantity)) / 100).toFixed(2) : '')),
-  t('*AccountCode', (r) => r.s.salesAccountCode), t('*TaxType', (r) => xeroTaxType(r.s, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)), n('Currency', (r) => r.d.currency),
+  t('*AccountCode', (r) => r.s.salesAccountCode), t('*TaxType', (r) => lineTaxCode(r.s.xeroTaxTypes, r.s.xeroOssTaxTypes, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)), n('Currency', (r) => r.d.currency),
 ];
 /** Xero takes at most 500 invoices a file. */
 export const XERO_MAX_INVOICES = 500;
@@ -154,7 +151,7 @@ export const QUICKBOOKS_COLUMNS: Column<Row>[] = [
   t('Terms', (r) => (r.d.dueDays > 0 ? `Net ${r.d.dueDays}` : 'Due on receipt')), t('Memo', (r) => memo(r.d)),
   t('Item (Product/Service)', (r) => r.l.sku), t('Item Description', (r) => exactQuantityRate(r.l).description),
   n('Item Quantity', (r) => exactQuantityRate(r.l).quantity), n('Item Rate', (r) => decimal(sign(r.d) * exactQuantityRate(r.l).rate)),
-  n('Item Amount', (r) => decimal(sign(r.d) * r.l.net)), t('Item tax code', (r) => quickbooksTaxCode(r.s, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)),
+  n('Item Amount', (r) => decimal(sign(r.d) * r.l.net)), t('Item tax code', (r) => lineTaxCode(r.s.quickbooksTaxCodes, r.s.quickbooksOssTaxCodes, r.d.taxTreatment, r.l.taxRateBp, r.d.contactCountry)),
   n('Service Date', (r) => (r.s.quickbooksDateFormat === 'MM/DD/YYYY' ? mdy : dmy)(r.d.taxPoint)),
 ];
 

@@ -13,8 +13,8 @@ class Check {
     else if (v.length > max) this.errors[name] = `The ${label} is at most ${max} characters.`;
     return v;
   }
-  pattern(name: string, label: string, max: number, re: RegExp, example: string, normalise = (s: string) => s): string {
-    const v = normalise(this.text(name, label, max));
+  pattern(name: string, label: string, max: number, re: RegExp, example: string, normalise = (s: string) => s, required = false): string {
+    const v = normalise(this.text(name, label, max, required));
     if (v && !this.errors[name] && !re.test(v)) this.errors[name] = `The ${label} must look like ${example}.`;
     return v;
   }
@@ -31,6 +31,9 @@ class Check {
   }
 }
 
+/** An address with one @ and a dot after it: enough to catch a slip; delivery proves the rest. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
 const compact = (s: string) => s.replace(/\s+/g, '').toUpperCase();
 
 export interface BrandForm { name: string; tagline: string; primaryColor: string; supportEmail: string; address: string; footerText: string; showPoweredBy: boolean }
@@ -41,8 +44,7 @@ export function validateBrand(f: Form): Result<BrandForm> {
   const name = c.text('brand_name', 'name shown on pages and emails', 100, true);
   const tagline = c.text('tagline', 'tagline', 200);
   const primaryColor = c.pattern('primary_color', 'colour', 7, /^#[0-9a-f]{6}$/, '#1d4ed8', (s) => s.toLowerCase()) || '#1d4ed8';
-  const supportEmail = c.pattern('support_email', 'support email address', 254, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'support@example.com', (s) => s.toLowerCase());
-  if (!supportEmail && !c.errors.support_email) c.errors.support_email = 'Enter the support email address.';
+  const supportEmail = c.pattern('support_email', 'support email address', 254, EMAIL, 'support@example.com', (s) => s.toLowerCase(), true);
   const address = c.text('brand_address', 'postal address', 300, true);
   const footerText = c.text('footer_text', 'footer text', 300);
   return c.done({ name, tagline, primaryColor, supportEmail, address, footerText, showPoweredBy: f.show_powered_by === '1' });
@@ -55,12 +57,10 @@ export function validateController(f: Form): Result<ControllerForm> {
   const c = new Check(f);
   const name = c.text('controller_name', 'controller\'s name', 200, true);
   const address = c.text('controller_address', 'controller\'s address', 500, true);
-  const email = c.pattern('controller_email', 'privacy contact address', 254, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'privacy@example.com', (s) => s.toLowerCase());
-  if (!email && !c.errors.controller_email) c.errors.controller_email = 'Enter the privacy contact address.';
+  const email = c.pattern('controller_email', 'privacy contact address', 254, EMAIL, 'privacy@example.com', (s) => s.toLowerCase(), true);
   const phone = c.text('controller_phone', 'telephone number', 40);
   const authority = c.text('authority_name', 'supervisory authority', 200, true);
-  const url = c.pattern('authority_url', 'complaint page address', 500, /^https:\/\/[^\s]+$/, 'https://ico.org.uk/make-a-complaint/');
-  if (!url && !c.errors.authority_url) c.errors.authority_url = 'Enter the address of the authority\'s complaint page.';
+  const url = c.pattern('authority_url', 'address of the authority\'s complaint page', 500, /^https:\/\/[^\s]+$/, 'https://ico.org.uk/make-a-complaint/', (s) => s, true);
   return c.done({ name, address, email, phone, supervisoryAuthority: { name: authority, url } });
 }
 
@@ -76,8 +76,7 @@ export function validateProcessors(f: Form, ids: readonly string[]): Result<Proc
   const out = ids.map((id) => {
     const name = c.text(`${id}_name`, 'company name', 200, true);
     const service = c.text(`${id}_service`, 'service', 300, true);
-    const country = c.pattern(`${id}_country`, 'country code', 2, /^[A-Z]{2}$/, 'GB', (s) => s.toUpperCase());
-    if (!country && !c.errors[`${id}_country`]) c.errors[`${id}_country`] = 'Enter the two-letter country code.';
+    const country = c.pattern(`${id}_country`, 'two-letter country code', 2, /^[A-Z]{2}$/, 'GB', (s) => s.toUpperCase(), true);
     const contractRef = c.text(`${id}_contract`, 'contract reference', 300, true);
     const transferSafeguard = c.text(`${id}_safeguard`, 'transfer safeguard', 500);
     if (country && !EEA_AND_UK.has(country) && !transferSafeguard) c.errors[`${id}_safeguard`] = 'Outside the UK and EEA: name the safeguard for the transfer (e.g. standard contractual clauses).';
