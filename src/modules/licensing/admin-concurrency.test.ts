@@ -6,17 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { testApp, type TestApp } from '../../kernel/testing/app.js';
+import type { TestApp } from '../../kernel/testing/app.js';
 import { isUniqueViolation } from '../../kernel/db/dialect.js';
 import { duplicateOnUniqueViolation } from './licensing.errors.js';
-import { adminUpload, createLicence, harness, seedProduct, type Harness } from './testing.js';
+import { licensingApp, adminUpload, createLicence, type Harness } from './testing.js';
 
 let t: TestApp;
 let h: Harness;
 before(async () => {
-  t = await testApp();
-  h = await harness(t);
-  await seedProduct(h);
+  h = await licensingApp();
+  t = h.t;
   for (const code of ['race-a', 'race-b', 'race-c']) {
     assert.equal((await h.admin('POST', '/api/v1/admin/addons', { code, name: code, product: 'mailserver' })).statusCode, 201);
   }

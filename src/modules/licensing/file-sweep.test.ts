@@ -6,17 +6,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { testApp, type TestApp } from '../../kernel/testing/app.js';
+import type { TestApp } from '../../kernel/testing/app.js';
 import { DAY_MS } from '../../kernel/clock.js';
 import { sweepUnreferencedFiles } from './file-sweep.js';
-import { adminUpload, harness, seedProduct, type Harness } from './testing.js';
+import { licensingApp, adminUpload, type Harness } from './testing.js';
 
 let t: TestApp;
 let h: Harness;
 before(async () => {
-  t = await testApp();
-  h = await harness(t);
-  await seedProduct(h);
+  h = await licensingApp();
+  t = h.t;
 });
 after(async () => { await t.close(); });
 

@@ -2,15 +2,14 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testApp, type TestApp } from '../../kernel/testing/app.js';
-import { callBody, harness, seedProduct, type Harness } from './testing.js';
+import type { TestApp } from '../../kernel/testing/app.js';
+import { licensingApp, callBody, type Harness } from './testing.js';
 
 let t: TestApp;
 let h: Harness;
 before(async () => {
-  t = await testApp();
-  h = await harness(t);
-  await seedProduct(h);
+  h = await licensingApp();
+  t = h.t;
 });
 after(async () => { await t.close(); });
 

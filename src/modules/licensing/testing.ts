@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import type { TestApp } from '../../kernel/testing/app.js';
+import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { verifyEd25519 } from '../../kernel/crypto/signing.js';
 
 export interface Harness {
@@ -86,6 +86,13 @@ export interface Fixture {
 }
 
 /** A product with releases 8.5.0, 8.6.0 (stable) and 8.7.0-beta.1, and add-on spamfilter with content. */
+/** The whole app on a fresh database with a staff API key and the `mailserver` product: licensing tests' usual start. */
+export async function licensingApp(): Promise<Harness> {
+  const h = await harness(await testApp());
+  await seedProduct(h);
+  return h;
+}
+
 export async function seedProduct(h: Harness, code = 'mailserver'): Promise<void> {
   assert.equal((await h.admin('POST', '/api/v1/admin/products', { code, name: 'Mail Server' })).statusCode, 201);
   for (const [version, channel, releasedAt] of [

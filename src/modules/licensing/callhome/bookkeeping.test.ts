@@ -4,18 +4,17 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { testApp, type TestApp } from '../../../kernel/testing/app.js';
+import type { TestApp } from '../../../kernel/testing/app.js';
 import { DAY_MS } from '../../../kernel/clock.js';
 import type { CompiledQuery } from 'kysely';
 import { Bookkeeper } from './bookkeeping.js';
-import { createLicence, harness, seedProduct, type Harness } from '../testing.js';
+import { licensingApp, createLicence, type Harness } from '../testing.js';
 
 let t: TestApp;
 let h: Harness;
 before(async () => {
-  t = await testApp();
-  h = await harness(t);
-  await seedProduct(h);
+  h = await licensingApp();
+  t = h.t;
 });
 after(async () => { await t.close(); });
 
