@@ -1,6 +1,8 @@
 // Validation of the settings forms: pure functions from the submitted fields to either the value to
 // store or a message per field, so the form is shown again with each message beside its field.
 
+import { EU_COUNTRIES } from '../orders/index.js';
+
 export type Form = Record<string, string | undefined>;
 export type Result<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
 
@@ -85,7 +87,8 @@ export function validateProcessors(f: Form, ids: readonly string[]): Result<Proc
   return c.done(out);
 }
 
-const EEA_AND_UK = new Set(['GB', 'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU', 'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK', 'IS', 'LI', 'NO']);
+/** The UK, the EU and the other EEA states: no transfer safeguard needed. */
+const EEA_AND_UK = new Set<string>(['GB', ...EU_COUNTRIES, 'IS', 'LI', 'NO']);
 
 export interface Seller { name: string; address: string; vatNumber: string; companyNumber: string }
 export function validateSeller(f: Form): Result<Seller> {

@@ -76,6 +76,9 @@ export const CALLING_CODES: Readonly<Record<string, string>> = {
   RO: '40', SE: '46', SI: '386', SK: '421',
 };
 
+/** Longest code first: +358 (Finland) is tried before any shorter code it starts with. */
+const CODES_LONGEST_FIRST = Object.entries(CALLING_CODES).sort((a, b) => b[1].length - a[1].length);
+
 /**
  * The country a telephone number's international prefix points to, as location evidence for VAT:
  * a UK or EU country when the prefix is one of theirs, 'other' for any other international number,
@@ -85,8 +88,7 @@ export function phoneCountry(phone: string): { prefix: string | null; country: s
   const compact = phone.replace(/[\s().\-]/g, '');
   const digits = compact.startsWith('+') ? compact.slice(1) : compact.startsWith('00') ? compact.slice(2) : null;
   if (digits === null || !/^\d{6,}$/.test(digits)) return { prefix: null, country: null };
-  // Longest code first: +358 (Finland) before +35x, +420 before +42.
-  const hit = Object.entries(CALLING_CODES).sort((a, b) => b[1].length - a[1].length).find(([, code]) => digits.startsWith(code));
+  const hit = CODES_LONGEST_FIRST.find(([, code]) => digits.startsWith(code));
   return hit ? { prefix: `+${hit[1]}`, country: hit[0] } : { prefix: `+${digits.slice(0, 3)}`, country: 'other' };
 }
 
