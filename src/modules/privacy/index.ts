@@ -1,6 +1,7 @@
 export { allDeclarations, buildRegistry, defaultProcessors, registryProblems, type Registry } from './registry.js';
 export { schemaDeclarationProblems } from './schema-check.js';
-export { registerPrivacyPages, loadNotice, loadController, loadProcessors, CONTROLLER_SETTING, PROCESSORS_SETTING } from './privacy.pages.js';
+export { registerPrivacyPages, loadNotice } from './privacy.pages.js';
+export { loadController, loadProcessors, CONTROLLER_SETTING, PROCESSORS_SETTING } from './privacy.settings.js';
 export { buildNotice } from './notice.js';
 export { privacyPrivacy } from './privacy.js';
 export { migrations as privacyMigrations } from './migrations/index.js';

@@ -8,7 +8,6 @@ import { ropaCsv, ropaRows } from './ropa.js';
 import { loadController, loadProcessors } from './privacy.settings.js';
 import { registerRightsPages } from './rights.pages.js';
 
-export { CONTROLLER_SETTING, PROCESSORS_SETTING, loadController, loadProcessors } from './privacy.settings.js';
 
 export async function loadNotice(k: Kernel): Promise<Notice> {
   const controller = await loadController(k.settings);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
-import type { PersonalField, Processor } from '../../kernel/privacy/types.js';
+import type { PersonalField } from '../../kernel/privacy/types.js';
 import type { DataSubject, SubjectDataProvider } from '../../kernel/privacy/subject-data.js';
 import { truncateIp } from '../../kernel/privacy/subject-data.js';
 import { erasedPseudonym } from '../../kernel/privacy/kernel.subject-data.js';
@@ -61,10 +61,6 @@ export interface SubjectArchive {
   sections: ArchiveSection[];
 }
 
-async function processors(k: Kernel): Promise<Processor[]> {
-  return loadProcessors(k.settings);
-}
-
 /**
  * Builds the subject-access archive: every provider's rows, reduced to the columns declared personal with
  * `access`, and each column described from its declaration (purposes, recipients, retention).
@@ -73,7 +69,7 @@ export async function buildArchive(k: Kernel, email: string, opts: { providers?:
   const reg = opts.registry ?? buildRegistry();
   const byTable = fieldsByTable(reg);
   const purposes = new Map(reg.purposes.map((p) => [p.id, p]));
-  const procs = new Map((await processors(k)).map((p) => [p.id, p]));
+  const procs = new Map((await loadProcessors(k.settings)).map((p) => [p.id, p]));
   const s = await resolveSubject(k, email);
   const sections: ArchiveSection[] = [];
   for (const provider of opts.providers ?? subjectDataProviders) {
@@ -179,7 +175,7 @@ export async function eraseSubject(k: Kernel, rawEmail: string, by: Requester, o
   }
 
   const requestId = newId();
-  const procs = (await processors(k)).filter((p) => recipientIds.has(p.id));
+  const procs = (await loadProcessors(k.settings)).filter((p) => recipientIds.has(p.id));
   // A person closing their own account: the records of the erasure itself must not name them again.
   const self = by.kind === 'customer' && by.id !== null && s.customerIds.includes(by.id);
   const byId = self ? erasedPseudonym(k, by.id!) : by.id;
