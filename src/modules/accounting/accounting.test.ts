@@ -164,15 +164,45 @@ describe(`accounting export formats (${TEST_DIALECT})`, () => {
     assert.ok(lines.some((l) => l.invoice.currency === 'EUR' && l.invoice.ec_status === 'EC VAT MOSS' && l.invoice.exchange_rate === '0.856123'));
   });
 
-  test('ledger and payments: invoices, credit notes (negative) and payments against their invoice numbers', async () => {
+  test('ledger and payments: invoices, credit notes (negative), payments against their invoice numbers, refunds (negative) against their credit notes', async () => {
     const rows = parseCsv(await ex.text('ledger', range()));
     const kinds = new Set(rows.map((r) => r.Type));
-    assert.deepEqual([...kinds].sort(), ['credit_note', 'invoice', 'payment']);
+    assert.deepEqual([...kinds].sort(), ['credit_note', 'invoice', 'payment', 'refund']);
     for (const r of rows.filter((x) => x.Type === 'credit_note')) assert.ok(minor(r.Gross!) < 0);
     const payments = parseCsv(await ex.text('payments', range()));
     const invoiceNumbers = new Set(rows.filter((r) => r.Type === 'invoice').map((r) => r.Number));
-    assert.equal(payments.length, invoiceNumbers.size);
-    for (const p of payments) { assert.ok(invoiceNumbers.has(p['Invoice Number']!)); assert.match(p.Date!, DMY); }
+    const received = payments.filter((p) => p.Reference!.startsWith('Keyward payment '));
+    assert.equal(received.length, invoiceNumbers.size);
+    for (const p of received) { assert.ok(invoiceNumbers.has(p['Invoice Number']!)); assert.ok(minor(p.Amount!) > 0); assert.match(p.Date!, DMY); }
+
+    // Rita's order was refunded in two parts: each refund is money out, against the credit note it issued,
+    // and the ledger's refund rows name the invoice that note credits.
+    const notes = await t.k.db.selectFrom('refunds').innerJoin('invoices', 'invoices.id', 'refunds.credit_note_id')
+      .select(['refunds.id', 'refunds.amount', 'invoices.number', 'invoices.credited_invoice_number']).execute();
+    assert.equal(notes.length, 2);
+    const refunds = payments.filter((p) => p.Reference!.startsWith('Keyward refund '));
+    assert.deepEqual(refunds.map((p) => [p.Reference, p['Invoice Number'], minor(p.Amount!), p.Contact]).sort(),
+      notes.map((n) => [`Keyward refund ${n.id}`, String(n.number), -Number(n.amount), 'Refund Ltd']).sort());
+    const ledgerRefunds = rows.filter((r) => r.Type === 'refund');
+    assert.deepEqual(ledgerRefunds.map((r) => [r.Number, r.Against, minor(r.Gross!), r.Method]).sort(),
+      notes.map((n) => [String(n.number), String(n.credited_invoice_number), -Number(n.amount), 'bank_transfer']).sort());
+    // What was received less what was paid back is what stayed: the refunded order nets to nothing.
+    const rita = rows.filter((r) => r.Contact === 'Refund Ltd' && (r.Type === 'payment' || r.Type === 'refund'));
+    assert.equal(rita.reduce((sum, r) => sum + minor(r.Gross!), 0), 0);
+    // In date order, payments and refunds together.
+    const dates = payments.map((p) => p.Date!.split('/').reverse().join(''));
+    assert.deepEqual(dates, [...dates].sort());
+  });
+
+  test('payments export: a refund outside the range is left out, one inside is in', async () => {
+    const o = await paidOrder({ billing: { name: 'Late Refund', company: null } });
+    t.clock.advance(3 * DAY);
+    await t.modules.orders.payments.refund(o.id, 700, 'Later', 'staff-1', 'refund-key-late');
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const before = parseCsv(await ex.text('payments', parseRange('2000-01-01', day(t.clock.now() - 2 * DAY)))).filter((p) => p.Contact === 'Late Refund');
+    assert.deepEqual(before.map((p) => minor(p.Amount!)), [o.total]);
+    const after = parseCsv(await ex.text('payments', parseRange(day(t.clock.now()), day(t.clock.now())))).filter((p) => p.Contact === 'Late Refund');
+    assert.deepEqual(after.map((p) => minor(p.Amount!)), [-700]);
   });
 
   test('date ranges: documents outside the range are left out; bad dates are refused with a stable code', async () => {

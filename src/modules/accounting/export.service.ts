@@ -1,5 +1,5 @@
 import type { Kernel } from '../../kernel/context.js';
-import { documentsIn, paymentsIn, countDocuments, type DueDaysLookup, type Range } from './ledger.js';
+import { documentsIn, moneyIn, countDocuments, type DueDaysLookup, type Range } from './ledger.js';
 import {
   csvHeader, csvLine, freeagentInvoice, ledgerRowOfDocument, ledgerRowOfPayment, rowsOf, DEFAULT_EXPORT_SETTINGS, KASHFLOW_COLUMNS,
   KASHFLOW_CUSTOMER_COLUMNS, LEDGER_COLUMNS, PAYMENT_COLUMNS, QUICKBOOKS_COLUMNS, XERO_COLUMNS, XERO_MAX_INVOICES, type ExportSettings, type FormatId,
@@ -95,12 +95,12 @@ export class ExportService {
       case 'ledger': {
         yield csvHeader(LEDGER_COLUMNS);
         for await (const d of docs()) yield csvLine(LEDGER_COLUMNS, ledgerRowOfDocument(d));
-        for await (const p of paymentsIn(db, range)) yield csvLine(LEDGER_COLUMNS, ledgerRowOfPayment(p));
+        for await (const p of moneyIn(db, range)) yield csvLine(LEDGER_COLUMNS, ledgerRowOfPayment(p));
         return;
       }
       case 'payments': {
         yield csvHeader(PAYMENT_COLUMNS);
-        for await (const p of paymentsIn(db, range)) yield csvLine(PAYMENT_COLUMNS, p);
+        for await (const p of moneyIn(db, range)) yield csvLine(PAYMENT_COLUMNS, p);
         return;
       }
       default:

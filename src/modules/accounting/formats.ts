@@ -177,7 +177,7 @@ export const KASHFLOW_CUSTOMER_COLUMNS: Column<CustomerRow>[] = [
   { header: 'VAT Number', text: true, value: (r) => r.d.contactVatNumber ?? '' },
 ];
 
-type LedgerRow = { kind: 'invoice' | 'credit_note' | 'payment'; date: number; number: number; against: number | null; customerRef: string; contact: string; currency: string; net: number | null; tax: number | null; gross: number; method: string };
+type LedgerRow = { kind: 'invoice' | 'credit_note' | 'payment' | 'refund'; date: number; number: number; against: number | null; customerRef: string; contact: string; currency: string; net: number | null; tax: number | null; gross: number; method: string };
 export const LEDGER_COLUMNS: Column<LedgerRow>[] = [
   { header: 'Date', text: false, value: (r) => ymd(r.date) }, { header: 'Type', text: true, value: (r) => r.kind },
   { header: 'Number', text: false, value: (r) => r.number }, { header: 'Against', text: false, value: (r) => r.against },
@@ -191,14 +191,14 @@ export const ledgerRowOfDocument = (d: SharedDocument): LedgerRow => ({
   net: sign(d) * d.totalNet, tax: sign(d) * d.totalTax, gross: sign(d) * d.totalGross, method: '',
 });
 export const ledgerRowOfPayment = (p: SharedPayment): LedgerRow => ({
-  kind: 'payment', date: p.at, number: p.invoiceNumber, against: p.invoiceNumber, customerRef: p.customerRef, contact: contactName(p), currency: p.currency,
+  kind: p.kind, date: p.at, number: p.invoiceNumber, against: p.credits ?? p.invoiceNumber, customerRef: p.customerRef, contact: contactName(p), currency: p.currency,
   net: null, tax: null, gross: p.amount, method: p.provider,
 });
 
 export const PAYMENT_COLUMNS: Column<SharedPayment>[] = [
   { header: 'Date', text: false, value: (p) => dmy(p.at) }, { header: 'Invoice Number', text: false, value: (p) => p.invoiceNumber },
   { header: 'Contact', text: true, value: (p) => contactName(p) }, { header: 'Amount', text: false, value: (p) => decimal(p.amount) },
-  { header: 'Currency', text: false, value: (p) => p.currency }, { header: 'Reference', text: true, value: (p) => `Keyward payment ${p.id}` },
+  { header: 'Currency', text: false, value: (p) => p.currency }, { header: 'Reference', text: true, value: (p) => `Keyward ${p.kind} ${p.id}` },
   { header: 'Method', text: true, value: (p) => (p.provider === 'stripe' ? 'Card (Stripe)' : 'Bank transfer') },
 ];
 

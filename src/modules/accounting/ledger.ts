@@ -95,8 +95,28 @@ export async function countDocuments(db: Db, range: Range): Promise<number> {
   return Number(r.n);
 }
 
+/**
+ * The money that moved in [from, to), in date order: payments received (against their invoice) and
+ * refunds paid (negative, against their credit note), so the file matches the bank and Stripe.
+ */
+export async function* moneyIn(db: Db, range: Range): AsyncGenerator<SharedPayment> {
+  const payments = paymentsIn(db, range);
+  const refunds = refundsIn(db, range);
+  let p = await payments.next();
+  let r = await refunds.next();
+  while (!p.done || !r.done) {
+    if (r.done || (!p.done && (p.value.at < r.value.at || (p.value.at === r.value.at && p.value.id <= r.value.id)))) {
+      yield p.value!;
+      p = await payments.next();
+    } else {
+      yield r.value;
+      r = await refunds.next();
+    }
+  }
+}
+
 /** Payments received in [from, to), as receipts against their order's invoice number. */
-export async function* paymentsIn(db: Db, range: Range, batch = 500): AsyncGenerator<SharedPayment> {
+async function* paymentsIn(db: Db, range: Range, batch = 500): AsyncGenerator<SharedPayment> {
   let afterAt = -1;
   let afterId = '';
   for (;;) {
@@ -107,10 +127,38 @@ export async function* paymentsIn(db: Db, range: Range, batch = 500): AsyncGener
       .where((eb) => eb.or([eb('payments.updated_at', '>', afterAt), eb.and([eb('payments.updated_at', '=', afterAt), eb('payments.id', '>', afterId)])]))
       .orderBy('payments.updated_at').orderBy('payments.id').limit(batch).execute();
     for (const r of rows) {
-      yield { id: r.id, at: Number(r.updated_at), amount: Number(r.amount), currency: r.currency, provider: r.provider, invoiceNumber: Number(r.number), customerRef: r.customer_id, contactName: r.buyer_name, contactCompany: r.buyer_company };
+      yield { kind: 'payment', id: r.id, at: Number(r.updated_at), amount: Number(r.amount), currency: r.currency, provider: r.provider, invoiceNumber: Number(r.number), credits: null, customerRef: r.customer_id, contactName: r.buyer_name, contactCompany: r.buyer_company };
     }
     if (rows.length < batch) return;
     afterAt = Number(rows.at(-1)!.updated_at);
+    afterId = rows.at(-1)!.id;
+  }
+}
+
+/**
+ * Refunds made in [from, to): negative amounts against the credit note each one issued, by the method
+ * of the payment refunded (a refund of an order paid by hand goes back by bank transfer).
+ */
+async function* refundsIn(db: Db, range: Range, batch = 500): AsyncGenerator<SharedPayment> {
+  let afterAt = -1;
+  let afterId = '';
+  for (;;) {
+    const rows = await db.selectFrom('refunds')
+      .innerJoin('invoices', 'invoices.id', 'refunds.credit_note_id')
+      .leftJoin('payments', 'payments.id', 'refunds.payment_id')
+      .select(['refunds.id', 'refunds.created_at', 'refunds.amount', 'payments.provider', 'invoices.currency', 'invoices.number', 'invoices.credited_invoice_number', 'invoices.customer_id', 'invoices.buyer_name', 'invoices.buyer_company'])
+      .where('refunds.created_at', '>=', range.from).where('refunds.created_at', '<', range.to)
+      .where((eb) => eb.or([eb('refunds.created_at', '>', afterAt), eb.and([eb('refunds.created_at', '=', afterAt), eb('refunds.id', '>', afterId)])]))
+      .orderBy('refunds.created_at').orderBy('refunds.id').limit(batch).execute();
+    for (const r of rows) {
+      yield {
+        kind: 'refund', id: r.id, at: Number(r.created_at), amount: -Number(r.amount), currency: r.currency, provider: r.provider ?? 'bank_transfer',
+        invoiceNumber: Number(r.number), credits: r.credited_invoice_number === null ? null : Number(r.credited_invoice_number),
+        customerRef: r.customer_id, contactName: r.buyer_name, contactCompany: r.buyer_company,
+      };
+    }
+    if (rows.length < batch) return;
+    afterAt = Number(rows.at(-1)!.created_at);
     afterId = rows.at(-1)!.id;
   }
 }

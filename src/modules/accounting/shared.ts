@@ -90,6 +90,15 @@ export const PAYMENT_SOURCES = {
   provider: 'payments.provider',
 } as const;
 
+/** Money paid back: each refund, dated when it was made, against its credit note. */
+export const REFUND_SOURCES = {
+  id: 'refunds.id',
+  at: 'refunds.created_at',
+  amount: 'refunds.amount',
+  creditNote: 'refunds.credit_note_id',
+  payment: 'refunds.payment_id',
+} as const;
+
 export type SharedLine = { [K in keyof typeof LINE_SOURCES]: K extends 'sku' | 'description' ? string : number };
 
 export interface SharedDocument {
@@ -105,11 +114,18 @@ export interface SharedDocument {
   lines: SharedLine[];
 }
 
-export interface SharedPayment { id: string; at: number; amount: number; currency: string; provider: string; invoiceNumber: number; customerRef: string; contactName: string; contactCompany: string | null }
+/**
+ * Money received (`payment`, against the invoice) or paid back (`refund`: a negative amount, against
+ * the credit note that records it; `credits` is the invoice that note credits).
+ */
+export interface SharedPayment {
+  kind: 'payment' | 'refund'; id: string; at: number; amount: number; currency: string; provider: string;
+  invoiceNumber: number; credits: number | null; customerRef: string; contactName: string; contactCompany: string | null;
+}
 
 /** Every column the exports and the webhook read. */
 export function allSources(): string[] {
-  return [...Object.values(DOCUMENT_SOURCES), ...Object.values(POSTAL_SOURCES), ...Object.values(LINE_SOURCES), ...Object.values(PAYMENT_SOURCES)];
+  return [...Object.values(DOCUMENT_SOURCES), ...Object.values(POSTAL_SOURCES), ...Object.values(LINE_SOURCES), ...Object.values(PAYMENT_SOURCES), ...Object.values(REFUND_SOURCES)];
 }
 
 /**
