@@ -21,7 +21,10 @@ export interface OutgoingMail {
   category: string;
   from?: string;
   messageId?: string;
-  /** SMTP envelope sender (Return-Path), e.g. a per-recipient bounce address (VERP); defaults to From. */
+  /**
+   * SMTP envelope sender (Return-Path), e.g. a per-recipient bounce address (VERP); defaults to From.
+   * '' is the null sender, MAIL FROM:<>, for automatic replies (RFC 3834 §3.3): nothing bounces back to it.
+   */
   envelopeFrom?: string;
 }
 
@@ -183,7 +186,7 @@ export class Mailer {
     let error: Error | null = null;
     try {
       await transport.sendMail({
-        ...(row.envelope_from ? { envelope: { from: row.envelope_from, to: [row.to_addr] } } : {}),
+        ...(row.envelope_from !== null ? { envelope: { from: row.envelope_from === '' ? false : row.envelope_from, to: [row.to_addr] } } : {}),
         ...(dkim ? { dkim: { ...dkim, headerFieldNames: DKIM_SIGNED_HEADERS } } : {}),
         from: row.from_addr, to: row.to_addr, subject: row.subject, text: row.text_body, html: row.html_body ?? undefined,
         headers: JSON.parse(row.headers), messageId: row.message_id,

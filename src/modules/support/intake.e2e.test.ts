@@ -51,6 +51,7 @@ describe('email into the helpdesk over SMTP', () => {
     const ack = acks[0]!;
     assert.equal(ack.headers['auto-submitted'], 'auto-replied');
     assert.equal(ack.headers['x-auto-response-suppress'], 'All');
+    assert.equal(ack.from, '', 'sent with the null envelope sender, MAIL FROM:<> (RFC 3834 §3.3)');
     assert.equal(ack.headers['in-reply-to'], '<ann-1@example.com>');
     assert.match(ack.subject, new RegExp(`^\\[#${ticket.number}\\]`));
     assert.ok(ack.text.includes('Please type your reply above this line'));
@@ -58,6 +59,7 @@ describe('email into the helpdesk over SMTP', () => {
     assert.equal(ref?.number, ticket.number, 'our Message-ID is signed and names the ticket');
     assert.equal(ref?.recipientKind, 'p');
     assert.equal(mailTo('sam@vendor.example').length, 1, 'the support agent is told');
+    assert.notEqual(mailTo('sam@vendor.example')[0]!.from, '', 'mail that is not an automatic reply keeps its sender');
   });
 
   test('a reply threaded by its headers joins the ticket, reopens nothing twice and is not acknowledged', async () => {

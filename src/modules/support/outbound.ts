@@ -122,6 +122,8 @@ export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, tic
   }));
   await k.mail.send({
     to: to.email, from: e.from, subject: `[#${ticket.number}] Received: ${ticket.subject}`, ...body, category: 'support', messageId: `<${messageId}>`,
+    // The null sender (RFC 3834 §3.3): a bounce of an automatic reply goes nowhere, so it cannot start a loop.
+    envelopeFrom: '',
     headers: {
       'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All', 'X-Loop': e.settings.address, 'Reply-To': e.settings.address,
       ...(inReplyTo ? { 'In-Reply-To': `<${inReplyTo}>`, References: `<${inReplyTo}>` } : {}),
