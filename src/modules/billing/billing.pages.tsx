@@ -4,46 +4,44 @@ import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
-import { formatRateMicros, loadBank, loadExchangeRates, loadSeller, saveBillingSettings } from './billing.settings.js';
+import { formatRateMicros, loadBank, loadExchangeRates, loadSeller, saveExchangeRates } from './billing.settings.js';
 import { invoiceById, recentDocuments } from './billing.repository.js';
 import { printableFromInvoice } from './documents.js';
 import { formatDate, renderPdf } from './pdf.js';
 import { formatMoney } from './money.js';
 
-/** Admin → Billing: seller and bank details, sterling exchange rates, the list of issued documents and their PDFs. */
+/**
+ * Admin → Billing: the sterling exchange rates, the seller and bank details as invoices print them
+ * (changed only by the owner, in Settings, where they are checked), and the issued documents and their PDFs.
+ */
 export function registerBillingAdminPages(app: FastifyInstance, k: Kernel): void {
   const settingsPage = async (request: FastifyRequest, reply: FastifyReply, error?: string, flash?: string, v?: Record<string, string | undefined>) => {
     const [seller, bank, rates, docs] = await Promise.all([loadSeller(k.settings), loadBank(k.settings), loadExchangeRates(k.settings), recentDocuments(k.db)]);
     const val = (key: string, fallback: string) => v?.[key] ?? fallback;
+    const owner = request.auth?.role === 'owner';
+    const change = (anchor: string) => (owner ? <p><a href={`/admin/settings#${anchor}`}>Change in Settings</a></p> : <p class="muted">The owner changes these in Settings.</p>);
     return page(k.settings, request, reply, { title: 'Billing', variant: 'admin', status: error ? 400 : 200, flash }, (
       <>
         <h1>Billing</h1>
         {error ? <ErrorSummary errors={{ _form: error }} /> : null}
-        <form method="post" action="/admin/billing" class="grid">
-          <section class="card">
+        <div class="grid">
+          <form method="post" action="/admin/billing" class="card">
             <Csrf token={request.csrfToken()} />
-            <h2>Seller (printed on invoices)</h2>
-            <Field label="Legal name" name="name" value={val('name', seller.name)} required />
-            <Field label="Address" name="address" value={val('address', seller.address)} required />
-            <Field label="VAT number" name="vat_number" value={val('vat_number', seller.vatNumber)} required hint="GB123456789. Invoices cannot be issued without it." />
-            <Field label="Company number" name="company_number" value={val('company_number', seller.companyNumber)} />
             <h2>Sterling exchange rates</h2>
             <p class="muted">£ per unit, used for "VAT in sterling" on EUR and USD invoices; the rate used is stored on each invoice.</p>
             <Field label="1 EUR in GBP" name="rate_EUR" value={val('rate_EUR', formatRateMicros(rates.EUR))} />
             <Field label="1 USD in GBP" name="rate_USD" value={val('rate_USD', formatRateMicros(rates.USD))} />
-          </section>
+            <button type="submit">Save exchange rates</button>
+          </form>
           <section class="card">
+            <h2>Seller (printed on invoices)</h2>
+            {seller.name ? <p class="pre-wrap">{seller.name}{'\n'}{seller.address}{seller.vatNumber ? `\nVAT ${seller.vatNumber}` : ''}{seller.companyNumber ? `\nCompany ${seller.companyNumber}` : ''}</p> : <p>Not set yet: invoices cannot be issued until it is.</p>}
+            {change('seller')}
             <h2>Bank details (pro formas)</h2>
-            <Field label="Account name" name="account_name" value={val('account_name', bank.accountName)} />
-            <Field label="Bank" name="bank_name" value={val('bank_name', bank.bankName)} />
-            <Field label="Sort code" name="sort_code" value={val('sort_code', bank.sortCode)} />
-            <Field label="Account number" name="account_number" value={val('account_number', bank.accountNumber)} />
-            <Field label="IBAN" name="iban" value={val('iban', bank.iban)} />
-            <Field label="BIC" name="bic" value={val('bic', bank.bic)} />
-            <Field label="Payment terms (days)" name="payment_terms_days" value={val('payment_terms_days', String(bank.paymentTermsDays))} />
-            <button type="submit">Save billing settings</button>
+            {bank.accountName ? <p class="pre-wrap">{bank.accountName}{bank.bankName ? `, ${bank.bankName}` : ''}{bank.sortCode ? `\nSort code ${bank.sortCode}, account ${bank.accountNumber}` : ''}{bank.iban ? `\nIBAN ${bank.iban}` : ''}{bank.bic ? `\nBIC ${bank.bic}` : ''}{`\nPayment term ${bank.paymentTermsDays} days`}</p> : <p>Not set yet.</p>}
+            {change('bank')}
           </section>
-        </form>
+        </div>
         <section class="card">
           <h2>Invoices and credit notes</h2>
           <div class="table-wrap"><table>
@@ -59,19 +57,21 @@ export function registerBillingAdminPages(app: FastifyInstance, k: Kernel): void
   };
 
   app.get('/admin/billing', { preHandler: requireStaff('owner', 'admin', 'sales') }, async (request, reply) => settingsPage(request, reply));
+  // The exchange rates only: the seller and bank details are the owner's, in Settings (a bank account
+  // changed here would redirect every bank-transfer payment).
   app.post('/admin/billing', {
     preHandler: requireStaff('owner', 'admin'),
-    schema: { body: formBody({ name: 300, address: 1000, vat_number: 30, company_number: 30, rate_EUR: 20, rate_USD: 20, account_name: 300, bank_name: 300, sort_code: 20, account_number: 20, iban: 40, bic: 20, payment_terms_days: 5 }) },
+    schema: { body: formBody({ rate_EUR: 20, rate_USD: 20 }) },
   }, async (request, reply) => {
     const body = request.body as Record<string, string | undefined>;
     try {
-      await saveBillingSettings(k.settings, body, request.auth!.subjectId);
+      await saveExchangeRates(k.settings, body, request.auth!.subjectId);
     } catch (err) {
       const e = err as { code?: string; message: string };
       if (!e.code?.startsWith('BIL_')) throw err;
       return settingsPage(request, reply, e.message, undefined, body);
     }
-    await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'billing.settings_changed' });
+    await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'billing.exchange_rates_changed' });
     return settingsPage(request, reply, undefined, 'Saved.');
   });
 

@@ -49,17 +49,10 @@ export function formatRateMicros(micros: number | undefined): string {
   return `${Math.floor(micros / 1_000_000)}.${String(micros % 1_000_000).padStart(6, '0')}`;
 }
 
-export async function saveBillingSettings(settings: Settings, input: Record<string, string | undefined>, by: string): Promise<void> {
-  const t = (k: string, max = 300) => (input[k] ?? '').trim().slice(0, max);
-  const vat = t('vat_number', 20).toUpperCase().replace(/\s/g, '');
-  if (vat && !/^GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})$/.test(vat)) throw new InvalidBillingInput('The seller\'s VAT number must look like GB123456789.');
-  if (!t('name') || !t('address', 1000)) throw new InvalidBillingInput('Enter the seller\'s name and address.');
-  const days = Number(t('payment_terms_days', 3) || '14');
-  if (!Number.isInteger(days) || days < 0 || days > 120) throw new InvalidBillingInput('Payment terms are 0 to 120 days.');
+/** The sterling exchange rates from the Billing form; an empty field removes that rate. */
+export async function saveExchangeRates(settings: Settings, input: Record<string, string | undefined>, by: string): Promise<void> {
   const rates: ExchangeRates = {};
   const eur = parseRateMicros(input.rate_EUR, 'The EUR rate'); if (eur) rates.EUR = eur;
   const usd = parseRateMicros(input.rate_USD, 'The USD rate'); if (usd) rates.USD = usd;
-  await settings.set(SELLER_SETTING, { name: t('name'), address: t('address', 1000), vatNumber: vat, companyNumber: t('company_number', 20) }, by);
-  await settings.set(BANK_SETTING, { accountName: t('account_name'), bankName: t('bank_name'), sortCode: t('sort_code', 20), accountNumber: t('account_number', 20), iban: t('iban', 40), bic: t('bic', 20), paymentTermsDays: days }, by);
   await settings.set(RATES_SETTING, rates, by);
 }

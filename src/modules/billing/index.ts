@@ -4,7 +4,7 @@ export { BillingService, type InvoiceDraft, type IssuedDocument } from './billin
 export { renderPdf, formatDate, type PrintableDocument } from './pdf.js';
 export { printableFromInvoice } from './documents.js';
 export { computeTotals, formatMoney, formatRate, toGbp, divRoundHalfUp, type Totals, type LineInput } from './money.js';
-export { loadBrandIn, loadSeller, loadBank, loadExchangeRates, saveBillingSettings, SELLER_SETTING, RATES_SETTING, BANK_SETTING } from './billing.settings.js';
+export { loadBrandIn, loadSeller, loadBank, loadExchangeRates, SELLER_SETTING, RATES_SETTING, BANK_SETTING } from './billing.settings.js';
 export * as billingRepository from './billing.repository.js';
 export { billingPrivacy } from './privacy.js';
 export { registerBillingAdminPages } from './billing.pages.js';
