@@ -74,9 +74,7 @@ export class TeamService {
       const member = await trx.selectFrom('staff').select(['role', 'disabled_at']).where('id', '=', id).executeTakeFirst();
       if (!member) throw new InvalidInput('No such team member.');
       if (member.role === role) return;
-      if (member.role === 'owner' && member.disabled_at === null && (await activeOwners(trx)) <= 1) {
-        throw new InvalidInput('This is the only active owner: make someone else owner first.');
-      }
+      if (member.role === 'owner' && member.disabled_at === null && (await otherOwnersWhoSignedIn(trx, id)) === 0) throw new InvalidInput(LAST_OWNER);
       await trx.updateTable('staff').set({ role }).where('id', '=', id).execute();
       await this.k.audit.record({ actorKind: 'staff', actorId: by, action: 'staff.role_changed', target: id, detail: { from: member.role, to: role } }, trx);
     });
@@ -89,7 +87,7 @@ export class TeamService {
       const member = await trx.selectFrom('staff').select(['role', 'disabled_at']).where('id', '=', id).executeTakeFirst();
       if (!member) throw new InvalidInput('No such team member.');
       if ((member.disabled_at !== null) === disabled) return;
-      if (disabled && member.role === 'owner' && (await activeOwners(trx)) <= 1) throw new InvalidInput('This is the only active owner.');
+      if (disabled && member.role === 'owner' && (await otherOwnersWhoSignedIn(trx, id)) === 0) throw new InvalidInput(LAST_OWNER);
       await trx.updateTable('staff').set({ disabled_at: disabled ? this.k.clock.now() : null }).where('id', '=', id).execute();
       if (disabled) {
         await endAllSessions(trx, 'staff', id);
@@ -100,7 +98,15 @@ export class TeamService {
   }
 }
 
-async function activeOwners(db: import('../../kernel/db/database.js').Db): Promise<number> {
-  const r = await db.selectFrom('staff').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'owner').where('disabled_at', 'is', null).executeTakeFirstOrThrow();
+const LAST_OWNER = 'This is the only active owner who has signed in: make someone else owner first (an invited owner counts once they have signed in).';
+
+/**
+ * Active owners other than `id` who have signed in at least once. An invitation nobody has taken up yet
+ * is no owner: if it expires, or its email never arrives, nobody could manage the team or the settings.
+ */
+async function otherOwnersWhoSignedIn(db: import('../../kernel/db/database.js').Db, id: string): Promise<number> {
+  const r = await db.selectFrom('staff').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('role', '=', 'owner').where('disabled_at', 'is', null).where('last_login_at', 'is not', null).where('id', '<>', id)
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

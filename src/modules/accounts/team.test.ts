@@ -73,3 +73,36 @@ test('the last active owner cannot be demoted or switched off; a taken address a
   assert.match(badRole.body, /Choose a role/);
   assert.equal(await member('eve@vendor.example'), undefined);
 });
+
+test('an owner invitation nobody has taken up is no owner: the last owner who signed in stays until the invited one has signed in', async () => {
+  const me = (await member('the.owner@vendor.example'))!;
+  await owner.get('/admin/settings/team');
+  assert.equal((await owner.post('/admin/settings/team', { name: 'Olive Owner', email: 'olive@vendor.example', role: 'owner' })).statusCode, 200);
+  const olive = (await member('olive@vendor.example'))!;
+  await owner.get('/admin/settings/team');
+  const demote = await owner.post(`/admin/settings/team/${me.id}/role`, { role: 'admin' });
+  assert.equal(demote.statusCode, 400);
+  assert.match(demote.body, /only active owner who has signed in/);
+  assert.equal((await member('the.owner@vendor.example'))?.role, 'owner');
+  // The pending invitation itself may be switched off: another owner who signed in remains.
+  await owner.get('/admin/settings/team');
+  assert.match((await owner.post(`/admin/settings/team/${olive.id}/disable`, {})).body, /switched off/);
+  await owner.get('/admin/settings/team');
+  await owner.post(`/admin/settings/team/${olive.id}/enable`, {});
+
+  // Once Olive has chosen her password and signed in, the first owner may step down.
+  const mail = await t.k.db.selectFrom('mail_outbox').select('text_body').where('to_addr', '=', 'olive@vendor.example').executeTakeFirstOrThrow();
+  const link = /(\/admin\/password\/reset\/[A-Za-z0-9_-]+)/.exec(mail.text_body)![1]!;
+  const ob = new TestBrowser(t.app);
+  await ob.get(link);
+  assert.match((await ob.post(link, { password: 'a long secret for the new owner 7' })).body, /Password changed/);
+  await ob.get('/admin/login');
+  assert.equal((await ob.post('/admin/login', { email: 'olive@vendor.example', password: 'a long secret for the new owner 7' })).statusCode, 303);
+  await owner.get('/admin/settings/team');
+  assert.equal((await owner.post(`/admin/settings/team/${me.id}/role`, { role: 'admin' })).statusCode, 200);
+  assert.equal((await member('the.owner@vendor.example'))?.role, 'admin');
+  // And Olive, now the only owner, cannot step down in turn.
+  await ob.get('/admin/settings/team');
+  assert.equal((await ob.post(`/admin/settings/team/${olive.id}/role`, { role: 'admin' })).statusCode, 400);
+  assert.equal((await member('olive@vendor.example'))?.role, 'owner');
+});
