@@ -27,8 +27,9 @@ const SALES: Roles = ['owner', 'admin', 'sales'];
 const rule = (prefix: string, read: Roles, write: Roles = read): AccessRule => ({ prefix, read, write });
 
 /**
- * Support: tickets, customers, licences and machines (read, and release a machine); sales: orders,
- * customers, invoices, the catalogue; owner: everything, and alone the settings and signing keys.
+ * Support: tickets, customers, licences and machines (look up; reveal a key, issue an offline licence
+ * file, release or block a machine for a customer on the line, each action in the audit log); sales:
+ * orders, customers, invoices, the catalogue; owner: everything, and alone the settings and signing keys.
  */
 export const ACCESS_RULES: readonly AccessRule[] = [
   rule('/admin', ALL, MANAGERS),

@@ -24,12 +24,15 @@ const int = (v: string | undefined, label: string, min: number, max: number): nu
   return Number(s);
 };
 
-/** Parses a price typed by staff ("199", "199.00", "1,299.5") into minor units; never through floats. */
+/**
+ * Parses a price typed by staff ("199", "199.00", "1,299.5") into minor units; never through floats.
+ * A comma only groups thousands: "12,50" (a decimal comma) is refused, not read as 1250.
+ */
 export function parseMoney(v: string | undefined, label = 'The price'): number {
-  const s = (v ?? '').trim().replace(/,/g, '');
-  const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(s);
-  if (!m) throw new InvalidCatalogInput(`${label} must be an amount like 199 or 199.50.`);
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  const typed = (v ?? '').trim();
+  const m = /^(\d{1,3}(?:,\d{3}){1,2}|\d{1,9})(?:\.(\d{1,2}))?$/.exec(typed);
+  if (!m) throw new InvalidCatalogInput(`${label} must be an amount like 199 or 1,299.50 (a point before the pence).`);
+  return Number(m[1]!.replace(/,/g, '')) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
 }
 
 /** Staff edit the catalogue; everything is validated here and re-shown with a message when wrong. */
