@@ -21,6 +21,24 @@ test('sign-in attempts per IP are limited, and the counter lives in the database
   assert.equal(rows[0]!.count, 4);
 });
 
+test('each limited form counts on its own: newsletter sign-ups from an address do not lock it out of signing in', async () => {
+  t.clock.advance(61_000); // past the window of the sign-ins above
+  const b = new TestBrowser(t.app);
+  const signups: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await b.get('/newsletter');
+    signups.push((await b.post('/newsletter', { email: `reader${i}@example.com`, name: '' })).statusCode);
+  }
+  assert.equal(signups.at(-1), 429, 'the sign-up form has its own limit');
+  assert.notEqual(signups[0], 429);
+  await b.get('/account/login');
+  assert.equal((await b.post('/account/login', { email: 'someone@example.com', password: 'wrong password 1' })).statusCode, 401, 'signing in is still counted apart');
+  await b.get('/account/password/forgot');
+  assert.notEqual((await b.post('/account/password/forgot', { email: 'someone@example.com' })).statusCode, 429);
+  const keys = (await t.k.db.selectFrom('rate_limits').select('key').where('key', 'like', 'rl:%').execute()).map((r) => r.key).sort();
+  assert.deepEqual(keys, ['rl:POST/account/login-127.0.0.1', 'rl:POST/account/password/forgot-127.0.0.1', 'rl:POST/newsletter-127.0.0.1']);
+});
+
 test('housekeeping deletes finished jobs after 7 days, sent mail after 90, and old counters', async () => {
   const now = t.clock.now();
   await t.k.db.insertInto('jobs').values({ id: 'old-job', name: 'x', payload: '{"email":"a@b.c"}', status: 'done', attempts: 1, max_attempts: 1, run_at: now, locked_by: null, locked_until: null, last_error: null, idempotency_key: null, created_at: now, finished_at: now }).execute();

@@ -37,14 +37,21 @@ export function dbRateLimitStore(db: Db, clock: Clock, prefix = 'rl:') {
         }, (err: Error) => cb(err));
     }
 
-    child(): DbRateLimitStore {
-      return this;
+    /**
+     * The store of one route's own limit (@fastify/rate-limit calls this for each route with a
+     * `rateLimit` config): its counters are its own, keyed by method and path as the Redis store keys
+     * them. Returning this store shared one counter per IP between every limited form, so ten
+     * newsletter sign-ups locked the same address out of signing in.
+     */
+    child(routeOptions?: { routeInfo?: { method?: unknown; url?: unknown } }): DbRateLimitStore {
+      const route = routeOptions?.routeInfo;
+      if (route?.url === undefined) return this;
+      return new (dbRateLimitStore(db, clock, `${prefix}${String(route.method)}${String(route.url)}-`))();
     }
   };
 }
 
-/** Forgets counters whose window ended long ago. */
-/** Windows last at most an hour (the longest rate-limit window Keyward sets), so older counters are dead. */
+/** Forgets counters whose window ended long ago. Windows last at most an hour (the longest rate-limit window Keyward sets), so older counters are dead. */
 export async function pruneRateLimits(db: Db, now: number, olderThanMs = 3600_000): Promise<number> {
   const r = await db.deleteFrom('rate_limits').where('window_start', '<', now - olderThanMs).executeTakeFirst();
   return Number(r.numDeletedRows);
