@@ -108,6 +108,8 @@ export class FulfilmentService {
     const issued = await this.billing.issueInvoice(trx, this.invoiceDraft(order, lines, now, `Payment due within ${termsDays} days, by ${due}. Please quote the invoice number.`));
     if (!issued.created) throw new InvalidOrderInput('This order is already invoiced.');
     const { keys, changes } = await this.fulfilLines(trx, order, lines, now);
+    // The terms start now, with the licences, as for a paid order (markPaid later issues nothing again).
+    if (this.terms) await this.terms.fulfilled(trx, orderId);
     const invoice = (await billingRepository.invoiceById(trx, issued.id))!;
     const pdf = await renderPdf(printableFromInvoice(invoice));
     await sendInvoiceAndKeys(this.k, trx, order, { number: issued.number, pdf }, keys, changes);

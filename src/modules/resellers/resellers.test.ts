@@ -79,6 +79,12 @@ describe(`resellers (${TEST_DIALECT})`, () => {
     assert.match(inv.payment_note ?? '', /within 30 days/);
     assert.equal(issued.length - before, 2, 'two licences');
     for (const r of issued.slice(before)) { assert.equal(r.customerEmail, END.end_email); assert.equal(r.customerId, alpha.id); assert.equal(r.orderId, orderId); }
+    // Their support terms are subscriptions from now, as for a paid order: reminded, renewable, listed.
+    const sold = (await t.k.db.selectFrom('order_lines').select('licence_ids').where('order_id', '=', orderId).execute()).flatMap((l) => JSON.parse(l.licence_ids) as string[]);
+    const subsOf = () => t.k.db.selectFrom('subscriptions').select(['licence_id', 'item', 'customer_id', 'period_start', 'period_end', 'renewal_mode', 'last_order_id']).where('licence_id', 'in', sold).orderBy('licence_id').execute();
+    const subs = await subsOf();
+    assert.deepEqual(subs.map((s) => [s.licence_id, s.item, s.customer_id, s.renewal_mode, s.last_order_id]), [...sold].sort().map((id) => [id, 'support', alpha.id, 'invoice', orderId]));
+    assert.ok(subs.every((s) => Number(s.period_start) === t.clock.now() && Number(s.period_end) > t.clock.now()));
     const mail = await t.k.db.selectFrom('mail_outbox').select(['to_addr', 'subject', 'attachments']).execute();
     const invoiceMail = mail.filter((m) => m.subject.includes(String(inv.number)) || m.attachments.includes(String(inv.number)));
     assert.ok(invoiceMail.length >= 1, 'the invoice is emailed');
@@ -112,6 +118,7 @@ describe(`resellers (${TEST_DIALECT})`, () => {
     assert.equal((await t.k.db.selectFrom('invoices').select('id').where('order_id', '=', orderId).execute()).length, 1);
     assert.equal(issued.length - before, 2);
     assert.equal((await t.k.db.selectFrom('payments').select('status').where('order_id', '=', orderId).executeTakeFirstOrThrow()).status, 'succeeded');
+    assert.deepEqual(await subsOf(), subs, 'the payment moves no term: it was counted when invoiced');
   });
 
   test('a reseller with a price list and no terms pays first: its price, no invoice until paid', async () => {
