@@ -30,6 +30,7 @@ export interface ShopLicenceSummary {
   maxUsers: number | null;
   maintenanceUntil: number | null;
   addons: Array<{ code: string; until: number | null }>;
+  status: 'active' | 'suspended' | 'revoked';
   /** The key's last group ("…-7Q4F3"): enough to tell licences apart, useless to call home with. */
   label: string;
 }
@@ -113,7 +114,7 @@ export class ShopLicenceIssuer {
 
   private async summaries(db: Db, column: 'l.id' | 'l.customer_id', value: string): Promise<ShopLicenceSummary[]> {
     const rows = await db.selectFrom('licences as l').innerJoin('products as p', 'p.id', 'l.product_id')
-      .select(['l.id', 'p.code', 'l.customer_id', 'l.max_users', 'l.maintenance_until', 'l.key_sealed', 'l.created_at'])
+      .select(['l.id', 'p.code', 'l.customer_id', 'l.max_users', 'l.maintenance_until', 'l.key_sealed', 'l.created_at', 'l.status'])
       .where(column, '=', value).execute();
     if (rows.length === 0) return [];
     const addons = await db.selectFrom('licence_addons as la').innerJoin('addons as a', 'a.id', 'la.addon_id')
@@ -127,6 +128,7 @@ export class ShopLicenceIssuer {
         maxUsers: r.max_users,
         maintenanceUntil: r.maintenance_until === null ? null : Number(r.maintenance_until),
         addons: addons.filter((a) => a.licence_id === r.id).map((a) => ({ code: a.code, until: a.until === null ? null : Number(a.until) })),
+        status: r.status,
         label: `…-${this.k.secrets.open(KEY_PURPOSE, r.key_sealed).toString('utf8').slice(-5)}`,
       }));
   }

@@ -3,7 +3,7 @@ import type { Db } from '../../kernel/db/database.js';
 import { newId, randomToken, sha256Hex } from '../../kernel/crypto/tokens.js';
 import { CURRENCIES, activeCoupon, plansForSale, type Currency, type PlanForSale, UnknownPlan, NoPrice, UnknownCoupon } from '../catalog/index.js';
 import { computeTotals, type Totals } from '../billing/index.js';
-import { EmptyBasket, InvalidCurrency, InvalidOrderInput, InvalidQuantity, LicenceNotYours } from './orders.errors.js';
+import { EmptyBasket, InvalidCurrency, InvalidOrderInput, InvalidQuantity, LicenceNotActive, LicenceNotYours } from './orders.errors.js';
 import type { BasketLinesTable, BasketsTable } from './orders.tables.js';
 import type { LicenceIssuer } from './licence-issuer.js';
 import type { TermHooks } from './terms.js';
@@ -103,6 +103,7 @@ export class BasketService {
     if (!lic || lic.customerId !== customerId || lic.productCode !== sale.product.code) throw new LicenceNotYours();
     if (kind === 'upgrade' && lic.maxUsers !== sale.fromTier?.max_users) throw new LicenceNotYours();
     if (kind === 'renewal' && lic.maxUsers !== sale.tier?.max_users) throw new LicenceNotYours();
+    if (lic.status !== 'active') throw new LicenceNotActive();
     return lic.licenceId;
   }
 

@@ -30,6 +30,8 @@ export interface LicenceSummary {
   maxUsers: number | null;
   maintenanceUntil: number | null;
   addons: Array<{ code: string; until: number | null }>;
+  /** The vendor's status: a suspended or revoked licence is not renewed, upgraded or reminded about. */
+  status: 'active' | 'suspended' | 'revoked';
   /** A short, non-secret label for lists ("…-7Q4F"), never the key. */
   label: string;
 }

@@ -11,6 +11,7 @@ export const BasketChanged = createError('ORD_BASKET_CHANGED', 'Your basket chan
 export const IdempotencyMismatch = createError('ORD_IDEMPOTENCY_MISMATCH', 'This checkout form was already used for a different order. Reload the checkout page.', 409);
 export const BadTransition = createError<'ORD_BAD_TRANSITION', 409, [string, string]>('ORD_BAD_TRANSITION', 'An order that is %s cannot become %s.', 409);
 export const OrderNotFound = createError('ORD_NOT_FOUND', 'No such order.', 404);
+export const LicenceNotActive = createError('ORD_LICENCE_NOT_ACTIVE', 'This licence is suspended or revoked, so it cannot be renewed or upgraded. Please contact us.', 409);
 export const LicenceNotYours = createError('ORD_LICENCE_NOT_YOURS', 'Choose one of your own licences of this product, on the tier the upgrade starts from.', 400);
 export const RefundTooLarge = createError('ORD_REFUND_TOO_LARGE', 'That is more than is left to refund on this order.', 400);
 export const PaymentProviderFailed = createError<'ORD_PAYMENT_PROVIDER', 502, [string]>('ORD_PAYMENT_PROVIDER', 'The payment provider could not be reached (%s). Nothing was charged; please try again.', 502);

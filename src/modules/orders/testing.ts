@@ -54,7 +54,7 @@ export class InMemoryLicenceIssuer implements LicenceIssuer {
     const key = `TEST-${randomToken(9).toUpperCase().replace(/[^A-Z0-9]/g, 'X')}`;
     await this.stage(trx, 'issue', (m) => m.set(licenceId, {
       licenceId, key, productCode: req.productCode, customerId: req.customerId, maxUsers: req.maxUsers, maxMachines: req.maxMachines,
-      maintenanceUntil: req.maintenanceUntil, addons: req.addons.map((a) => ({ ...a })), orderId: req.orderId, label: `${req.productCode} …${key.slice(-4)}`,
+      maintenanceUntil: req.maintenanceUntil, addons: req.addons.map((a) => ({ ...a })), orderId: req.orderId, status: 'active', label: `${req.productCode} …${key.slice(-4)}`,
     }));
     return { licenceId, key };
   }
@@ -65,6 +65,11 @@ export class InMemoryLicenceIssuer implements LicenceIssuer {
 
   async extendMaintenance(trx: Transaction<Database>, licenceId: string, c: { until: number }) {
     await this.stage(trx, 'extendMaintenance', (m) => { const l = m.get(licenceId); if (l) l.maintenanceUntil = c.until; });
+  }
+
+  /** What staff do in licensing (suspend, revoke, reinstate). */
+  async setStatus(trx: Transaction<Database>, licenceId: string, status: Lic['status']) {
+    await this.stage(trx, 'setStatus', (m) => { const l = m.get(licenceId); if (l) l.status = status; });
   }
 
   async setAddon(trx: Transaction<Database>, licenceId: string, a: { code: string; until: number | null }) {

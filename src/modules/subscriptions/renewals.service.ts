@@ -3,6 +3,7 @@ import type { Db } from '../../kernel/db/database.js';
 import type { Currency } from '../catalog/index.js';
 import type { LicenceIssuer, OrderItem, OrdersModule } from '../orders/index.js';
 import { addMonths, proRata, statusAt, type ProRata } from './rules.js';
+import { renewalAwaitingPayment } from './awaiting-payment.js';
 import type { SubscriptionView, SubscriptionsService } from './subscriptions.service.js';
 import { InvalidSubscriptionInput, NoBillingDetails, NoCurrentTerm, NoRenewalPlan, UnknownUpgrade } from './subscriptions.errors.js';
 
@@ -62,9 +63,14 @@ export class RenewalsService {
     return { sub, planId: plan.id, name: plan.name, unitNet: Number(plan.amount), start, end: addMonths(start, plan.term_months ?? 12) };
   }
 
-  /** Creates the renewal as a draft order with the customer's last billing details; the caller shows its review page. */
+  /**
+   * Creates the renewal as a draft order with the customer's last billing details; the caller shows its
+   * review page. A renewal already ordered and awaiting payment is that order instead.
+   */
   async placeRenewal(customer: { id: string; email: string }, id: string, rawMethod: string | undefined): Promise<string> {
     const q = await this.quoteRenewal(customer.id, id);
+    const waiting = await renewalAwaitingPayment(this.k.db, customer.id, q.sub.licence_id, q.sub.item);
+    if (waiting) return waiting.id;
     return this.place(customer, q.sub.currency, [{ planId: q.planId, quantity: 1, licenceId: q.sub.licence_id }], rawMethod ?? (q.sub.renewal_mode === 'card' ? 'stripe' : 'bank_transfer'));
   }
 

@@ -169,6 +169,60 @@ describe('renewals', () => {
     assert.equal((await licenceOf(sub!.licence_id)).maintenanceUntil, addMonths(YEAR_END, 12));
   });
 
+  test('a renewal ordered and awaiting its bank transfer: "Renew now" leads to that order, reminders ask for its payment, and the term moves once', async () => {
+    t.clock.set(START);
+    const c = await customer('pending@example.com');
+    await buy(c, [{ sku: 'ms-25' }]);
+    const [sub] = await subsOf(c.id);
+    t.clock.set(YEAR_END - 40 * DAY_MS);
+    let cb = await as(c);
+    await cb.get(`/account/subscriptions/${sub!.id}/renew`);
+    const placed = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
+    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    await t.modules.orders.payments.start(orderId, { kind: 'customer', id: c.id });
+    const order = await t.k.db.selectFrom('orders').select(['status', 'reference']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    assert.equal(order.status, 'awaiting_payment');
+
+    t.clock.set(YEAR_END - 30 * DAY_MS);
+    cb = await as(c);
+    await cb.get(`/account/subscriptions/${sub!.id}/renew`);
+    const again = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
+    assert.equal(String(again.headers.location), `/checkout/review/${orderId}`, 'the order awaiting payment, not a second one');
+    assert.equal(String((await cb.get(`/checkout/review/${orderId}`)).headers.location), `/account/orders/${orderId}`);
+    assert.equal((await t.k.db.selectFrom('orders').select('id').where('customer_id', '=', c.id).execute()).length, 2, 'the first sale and one renewal');
+
+    await t.modules.subscriptions.subscriptions.runReminders();
+    const [mail] = await reminders('pending@example.com');
+    assert.match(mail!.text_body, new RegExp(`order ${order.reference}, is waiting for its payment`));
+    assert.ok(mail!.text_body.includes(`/account/orders/${orderId}`));
+    assert.ok(!mail!.text_body.includes('/renew'), 'no invitation to order it again');
+
+    await pay(orderId);
+    const [after] = await subsOf(c.id);
+    assert.equal(Number(after!.period_end), addMonths(YEAR_END, 12), 'one year added, once');
+  });
+
+  test('a suspended or revoked licence is neither reminded about nor renewed', async () => {
+    t.clock.set(START);
+    const c = await customer('revoked@example.com');
+    await buy(c, [{ sku: 'ms-10' }]);
+    const [sub] = await subsOf(c.id);
+    await t.k.db.transaction().execute((trx) => t.issuer.setStatus(trx, sub!.licence_id, 'revoked'));
+    t.clock.set(YEAR_END - 30 * DAY_MS);
+    await t.modules.subscriptions.subscriptions.runReminders();
+    assert.equal((await reminders('revoked@example.com')).length, 0);
+    const cb = await as(c);
+    await cb.get('/account/subscriptions');
+    const refused = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.body, /suspended or revoked/);
+    assert.equal((await t.k.db.selectFrom('orders').select('id').where('customer_id', '=', c.id).execute()).length, 1, 'no renewal order');
+    // Reinstated: renewable again.
+    await t.k.db.transaction().execute((trx) => t.issuer.setStatus(trx, sub!.licence_id, 'active'));
+    await cb.get('/account/subscriptions');
+    assert.equal((await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' })).statusCode, 303);
+  });
+
   test('within the grace period a renewal continues from the paid end; after lapse it starts on the day of payment', async () => {
     t.clock.set(START);
     const c = await customer('late@example.com');

@@ -11,6 +11,7 @@ import { DAY_MS, dueReminder, entitlementEnd, proRata, renewalStart, statusAt, t
 import { loadRenewalSettings, parseGraceDays, RENEWALS_SETTING } from './subscriptions.settings.js';
 import type { RenewalMode, SubscriptionsTable } from './subscriptions.tables.js';
 import { InvalidSubscriptionInput, SubscriptionNotFound } from './subscriptions.errors.js';
+import { renewalAwaitingPayment } from './awaiting-payment.js';
 
 type Trx = Transaction<Database>;
 
@@ -192,6 +193,9 @@ export class SubscriptionsService {
     const customer = await accountsRepository.customerById(trx, s.customer_id);
     if (!customer || customer.closed_at !== null) return;
     const lic = await this.issuer.find(trx, s.licence_id);
+    // A suspended or revoked licence is the vendor's decision: no invitation to pay for it.
+    if (lic && lic.status !== 'active') return;
+    const waiting = await renewalAwaitingPayment(trx, s.customer_id, s.licence_id, s.item);
     const brand = await loadBrandIn(this.k.settings, trx);
     const what = `${describeItem(s)} for licence ${lic?.label ?? ''}`.trim();
     const end = formatDate(Number(s.period_end));
@@ -201,8 +205,12 @@ export class SubscriptionsService {
       : `${what} ends on ${end}. Renewing now adds a full term from that date, so you lose nothing by renewing early.`;
     const { text, html } = renderEmail({
       brandName: brand.name, heading,
-      paragraphs: [`Hello ${customer.name},`, lead, s.renewal_mode === 'card' ? 'You can renew by card in a minute.' : 'You can renew and pay by bank transfer against a pro forma invoice.'],
-      action: { label: 'Renew now', url: `${this.k.config.publicUrl}/account/subscriptions/${s.id}/renew` },
+      paragraphs: [`Hello ${customer.name},`, lead, waiting
+        ? `Your renewal, order ${waiting.reference}, is waiting for its payment: the new term starts as soon as it arrives.`
+        : s.renewal_mode === 'card' ? 'You can renew by card in a minute.' : 'You can renew and pay by bank transfer against a pro forma invoice.'],
+      action: waiting
+        ? { label: 'See the order and how to pay', url: `${this.k.config.publicUrl}/account/orders/${waiting.id}` }
+        : { label: 'Renew now', url: `${this.k.config.publicUrl}/account/subscriptions/${s.id}/renew` },
       reason: 'You are receiving this email because you have a subscription with us that is due for renewal. To stop these reminders, choose "Cancel at period end" in My account.',
       stop: { label: 'Manage your subscriptions', url: `${this.k.config.publicUrl}/account/subscriptions` },
       senderAddress: brand.address,
