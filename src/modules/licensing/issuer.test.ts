@@ -41,7 +41,7 @@ test('a licence issued in a committed transaction validates; in a rolled-back on
   const summary = await issuer.find(t.k.db, licenceId);
   assert.deepEqual({ ...summary, label: undefined }, {
     licenceId, productCode: 'mailserver', customerId: 'cust-1', maxUsers: null, maintenanceUntil: Date.parse('2028-11-25T00:00:00Z'),
-    addons: [{ code: 'mailserver-spam', until: null }], label: undefined,
+    addons: [{ code: 'mailserver-spam', until: null }], status: 'active', label: undefined,
   });
   assert.equal(summary!.label, `…-${key.slice(-5)}`);
   assert.equal(await issuer.find(t.k.db, 'nope'), null);
