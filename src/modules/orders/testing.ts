@@ -67,6 +67,11 @@ export class InMemoryLicenceIssuer implements LicenceIssuer {
     await this.stage(trx, 'extendMaintenance', (m) => { const l = m.get(licenceId); if (l) l.maintenanceUntil = c.until; });
   }
 
+  /** What staff do in licensing: take an add-on off a licence. */
+  async removeAddon(trx: Transaction<Database>, licenceId: string, code: string) {
+    await this.stage(trx, 'removeAddon', (m) => { const l = m.get(licenceId); if (l) l.addons = l.addons.filter((a) => a.code !== code); });
+  }
+
   /** What staff do in licensing (suspend, revoke, reinstate). */
   async setStatus(trx: Transaction<Database>, licenceId: string, status: Lic['status']) {
     await this.stage(trx, 'setStatus', (m) => { const l = m.get(licenceId); if (l) l.status = status; });

@@ -202,6 +202,27 @@ describe('renewals', () => {
     assert.equal(Number(after!.period_end), addMonths(YEAR_END, 12), 'one year added, once');
   });
 
+  test('staff changes to a licence stand: an add-on taken off stays off, and a renewal adds its year after a goodwill extension', async () => {
+    t.clock.set(START);
+    const c = await customer('goodwill@example.com');
+    await buy(c, [{ sku: 'ms-5' }, { sku: 'ms-antivirus' }]);
+    const [addon, support] = await subsOf(c.id);
+    assert.equal(addon!.item, 'addon:antivirus');
+    await t.k.db.transaction().execute((trx) => t.issuer.removeAddon(trx, addon!.licence_id, 'antivirus'));
+    await t.modules.subscriptions.subscriptions.syncEntitlements();
+    assert.deepEqual((await licenceOf(addon!.licence_id)).addons, [], 'the daily sync does not put it back');
+
+    const goodwill = YEAR_END + 90 * DAY_MS;
+    await t.k.db.transaction().execute((trx) => t.issuer.extendMaintenance(trx, support!.licence_id, { until: goodwill }));
+    t.clock.set(YEAR_END - 20 * DAY_MS);
+    const cb = await as(c);
+    const form = await cb.get(`/account/subscriptions/${support!.id}/renew`);
+    assert.match(form.body, /from <strong>23 February 2028<\/strong> to <strong>23 February 2029<\/strong>/);
+    const placed = await cb.post(`/account/subscriptions/${support!.id}/renew`, { payment_method: 'bank_transfer' });
+    await pay(/\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!);
+    assert.equal((await licenceOf(support!.licence_id)).maintenanceUntil, addMonths(goodwill, 12), 'a year after the extended end, not after the paid one');
+  });
+
   test('a suspended or revoked licence is neither reminded about nor renewed', async () => {
     t.clock.set(START);
     const c = await customer('revoked@example.com');

@@ -57,7 +57,12 @@ export class SubscriptionsService {
   readonly terms: TermHooks = {
     renewalStart: async (trx, licenceId, item, now) => {
       const s = await trx.selectFrom('subscriptions').selectAll().where('licence_id', '=', licenceId).where('item', '=', item).executeTakeFirst();
-      return s ? renewalStart(term(s), now, await this.graceDays(trx)) : null;
+      if (!s) return null;
+      const start = renewalStart(term(s), now, await this.graceDays(trx));
+      if (item !== 'support') return start;
+      // Staff may have extended maintenance past the paid end (goodwill): a renewal adds its year after that.
+      const maintained = (await this.issuer.find(trx, licenceId))?.maintenanceUntil ?? null;
+      return maintained !== null && maintained > start ? maintained : start;
     },
     fulfilled: (trx, orderId) => this.recordOrder(trx, orderId),
     priceForLicence: async (db, line) => {
@@ -111,7 +116,10 @@ export class SubscriptionsService {
     await this.issuer.setAddon(trx, s.licence_id, { code: s.addon_code, until: entitlementEnd(term(s), graceDays) });
   }
 
-  /** Re-applies every add-on's entitlement (after the grace period changes); idempotent. */
+  /**
+   * Re-applies every add-on's entitlement (after the grace period changes); idempotent. Only moves the
+   * end of an add-on the licence still has: one that staff took off stays off.
+   */
   async syncEntitlements(): Promise<number> {
     const grace = await this.graceDays();
     const subs = await this.k.db.selectFrom('subscriptions').selectAll().where('item', '<>', 'support').execute();
@@ -119,7 +127,8 @@ export class SubscriptionsService {
     for (const s of subs) {
       const lic = await this.issuer.find(this.k.db, s.licence_id);
       const want = entitlementEnd(term(s), grace);
-      if (!lic || lic.addons.find((a) => a.code === s.addon_code)?.until === want) continue;
+      const held = lic?.addons.find((a) => a.code === s.addon_code);
+      if (!held || held.until === want) continue;
       await this.k.db.transaction().execute((trx) => this.applyToLicence(trx, s, grace));
       n++;
     }
