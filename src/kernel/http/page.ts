@@ -56,6 +56,13 @@ export function formBody(fields: Record<string, number>): TSchema {
   return Type.Object(props, { additionalProperties: false });
 }
 
+/**
+ * The body limit of a form with a long text field (a message, a post, an article): the site-wide 64 KiB
+ * is kept for short forms, but url-encoding spends up to 9 bytes on one character (Cyrillic 6, CJK 9),
+ * so a text well within its field's length in another script would be refused as too large.
+ */
+export const LONG_FORM_BODY_LIMIT = 2 * 1024 * 1024;
+
 /** A `next` parameter is only followed to a path on this site (no open redirect). */
 export function safeNext(next: unknown, fallback: string): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;

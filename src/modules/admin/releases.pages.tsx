@@ -17,7 +17,7 @@ import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { CsrfFailed } from '../../kernel/http/errors.js';
 import { sameOrigin } from '../../kernel/http/csrf.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff, type StaffRole } from '../accounts/index.js';
 import { CODE_PATTERN, parseAdminDate, storeFile, type LicensingModule, type StoredFile } from '../licensing/index.js';
@@ -203,7 +203,7 @@ export function registerReleasePages(app: FastifyInstance, k: Kernel, licensing:
     });
 
     scope.post('/admin/releases/:product', {
-      preHandler: MANAGE, schema: { params: codeParams('product'), body: formBody({ version: 100, channel: 10, released_at: 40, security: 5, notes: 20_000 }) },
+      preHandler: MANAGE, bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: codeParams('product'), body: formBody({ version: 100, channel: 10, released_at: 40, security: 5, notes: 20_000 }) },
     }, async (request, reply) => {
       const code = (request.params as { product: string }).product;
       const body = (request.body ?? {}) as Values;

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
 import type { NewsletterPostsTable } from './newsletter.tables.js';
@@ -89,7 +89,7 @@ export function registerAdminPostPages(app: FastifyInstance, k: Kernel, posts: P
 
   app.get('/admin/newsletter/posts/new', guard, async (request, reply) => editor(request, reply, null, { kind: 'release' }));
 
-  app.post('/admin/newsletter/posts', { ...guard, schema: { body: postForm } }, async (request, reply) => {
+  app.post('/admin/newsletter/posts', { ...guard, bodyLimit: LONG_FORM_BODY_LIMIT, schema: { body: postForm } }, async (request, reply) => {
     const body = request.body as PostInput;
     try {
       const id = await posts.create(body, request.auth!.subjectId);
@@ -105,7 +105,7 @@ export function registerAdminPostPages(app: FastifyInstance, k: Kernel, posts: P
     return editor(request, reply, post, fromRow(post));
   });
 
-  app.post('/admin/newsletter/posts/:id', { ...guard, schema: { params: idParams, body: postForm } }, async (request, reply) => {
+  app.post('/admin/newsletter/posts/:id', { ...guard, bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: idParams, body: postForm } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const body = request.body as PostInput;
     const post = await postById(k.db, id);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary } from '../../kernel/views/layout.js';
 import { AccountNav, requireCustomer } from '../accounts/index.js';
 import type { PortalService } from './portal.service.js';
@@ -73,7 +73,7 @@ export function registerAccountTicketPages(app: FastifyInstance, k: Kernel, port
   });
 
   app.post('/account/tickets/:number/reply', {
-    preHandler: requireCustomer(), schema: { params: numberParams, body: formBody({ message: 60_000 }) },
+    preHandler: requireCustomer(), bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: numberParams, body: formBody({ message: 60_000 }) },
   }, async (request, reply) => {
     const n = Number((request.params as { number: string }).number);
     const body = (request.body ?? {}) as { message?: string };

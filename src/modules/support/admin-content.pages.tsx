@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { ADMIN_TABS, STAFF } from './admin-tickets.pages.js';
 import type { ForumService } from './forum.service.js';
@@ -92,13 +92,13 @@ export function registerAdminContentPages(app: FastifyInstance, k: Kernel, kb: K
   };
   const articleBody = formBody({ title: 400, slug: 200, category: 40, body: 200_000, published: 5 });
   app.get('/admin/kb/new', { preHandler: STAFF }, async (request, reply) => editor(request, reply, null, { published: '1' }));
-  app.post('/admin/kb/new', { preHandler: STAFF, schema: { body: articleBody }, bodyLimit: 512 * 1024 }, async (request, reply) => save(request, reply, null));
+  app.post('/admin/kb/new', { preHandler: STAFF, schema: { body: articleBody }, bodyLimit: LONG_FORM_BODY_LIMIT }, async (request, reply) => save(request, reply, null));
   app.get('/admin/kb/:id', { preHandler: STAFF, schema: { params: idParams } }, async (request, reply) => {
     const a = await k.db.selectFrom('support_kb_articles').selectAll().where('id', '=', (request.params as { id: string }).id).executeTakeFirst();
     if (!a) return reply.redirect('/admin/kb', 303);
     return editor(request, reply, a.id, { title: a.title, slug: a.slug, category: a.category_id ?? '', body: a.body, published: a.published ? '1' : '' });
   });
-  app.post('/admin/kb/:id', { preHandler: STAFF, schema: { params: idParams, body: articleBody }, bodyLimit: 512 * 1024 }, async (request, reply) => save(request, reply, (request.params as { id: string }).id));
+  app.post('/admin/kb/:id', { preHandler: STAFF, schema: { params: idParams, body: articleBody }, bodyLimit: LONG_FORM_BODY_LIMIT }, async (request, reply) => save(request, reply, (request.params as { id: string }).id));
   app.post('/admin/kb/:id/delete', { preHandler: STAFF, schema: { params: idParams, body: formBody({}) } }, async (request, reply) => {
     await kb.deleteArticle((request.params as { id: string }).id);
     return reply.redirect('/admin/kb', 303);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
 import { ADMIN_TABS, STAFF } from './admin-tickets.pages.js';
@@ -65,8 +65,8 @@ export function registerAdminSupportPages(app: FastifyInstance, k: Kernel, onSet
     return reply.redirect('/admin/tickets/canned', 303);
   };
   const cannedBody = formBody({ title: 400, body: 60_000 });
-  app.post('/admin/tickets/canned', { preHandler: STAFF, schema: { body: cannedBody } }, async (request, reply) => saveCanned(request, reply, null));
-  app.post('/admin/tickets/canned/:id', { preHandler: STAFF, schema: { params: idParams, body: cannedBody } }, async (request, reply) => saveCanned(request, reply, (request.params as { id: string }).id));
+  app.post('/admin/tickets/canned', { preHandler: STAFF, bodyLimit: LONG_FORM_BODY_LIMIT, schema: { body: cannedBody } }, async (request, reply) => saveCanned(request, reply, null));
+  app.post('/admin/tickets/canned/:id', { preHandler: STAFF, bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: idParams, body: cannedBody } }, async (request, reply) => saveCanned(request, reply, (request.params as { id: string }).id));
   app.post('/admin/tickets/canned/:id/delete', { preHandler: STAFF, schema: { params: idParams, body: formBody({}) } }, async (request, reply) => {
     await k.db.deleteFrom('support_canned_replies').where('id', '=', (request.params as { id: string }).id).execute();
     return reply.redirect('/admin/tickets/canned', 303);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import type { ForumService } from './forum.service.js';
 import { RichText } from './richtext.js';
@@ -66,7 +66,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
   };
 
   app.get('/support/forum/:slug', { schema: { params: slugParams } }, async (request, reply) => categoryPage(request, reply, (request.params as { slug: string }).slug));
-  app.post('/support/forum/:slug/threads', { schema: { params: slugParams, body: formBody({ title: 400, body: 40_000 }) }, config: { rateLimit: postRate } }, async (request, reply) => {
+  app.post('/support/forum/:slug/threads', { bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: slugParams, body: formBody({ title: 400, body: 100_000 }) }, config: { rateLimit: postRate } }, async (request, reply) => {
     const { slug } = request.params as { slug: string };
     if (!request.auth) return reply.redirect(`/account/login?next=${encodeURIComponent(`/support/forum/${slug}`)}`, 303);
     const c = await forum.category(slug);
@@ -135,7 +135,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
 
   app.get('/support/forum/t/:id', { schema: { params: idParams } }, async (request, reply) => threadPage(request, reply, (request.params as { id: string }).id));
 
-  app.post('/support/forum/t/:id/reply', { schema: { params: idParams, body: formBody({ body: 40_000 }) }, config: { rateLimit: postRate } }, async (request, reply) => {
+  app.post('/support/forum/t/:id/reply', { bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: idParams, body: formBody({ body: 100_000 }) }, config: { rateLimit: postRate } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!request.auth) return reply.redirect(`/account/login?next=${encodeURIComponent(`/support/forum/t/${id}`)}`, 303);
     const v = (request.body ?? {}) as Values;

@@ -104,6 +104,27 @@ describe('forum', () => {
     assert.equal((await anon.get(threadUrl)).statusCode, 404);
   });
 
+  test('long posts in any script: a reply well within the limit in Cyrillic is kept whole; one over it comes back with its text', async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    await sam.get('/admin/forum');
+    await sam.post('/admin/forum/categories', { name: 'Scripts', description: 'Any language' });
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    await ada.get('/support/forum/scripts');
+    const start = await ada.post('/support/forum/scripts/threads', { title: 'Кириллица', body: 'Привет. '.repeat(2_000) });
+    assert.equal(start.statusCode, 303, 'a 16,000-character Cyrillic question (96 KB url-encoded) is taken');
+    const threadUrl = start.headers.location as string;
+    const long = 'Ж'.repeat(19_990);
+    await ada.get(threadUrl);
+    assert.equal((await ada.post(`${threadUrl}/reply`, { body: long })).statusCode, 303);
+    const stored = await t.k.db.selectFrom('support_forum_posts').select('body').where('body', '=', long).executeTakeFirst();
+    assert.equal(stored?.body.length, 19_990, 'stored whole');
+    await ada.get(threadUrl);
+    const over = await ada.post(`${threadUrl}/reply`, { body: 'Ж'.repeat(25_000) });
+    assert.equal(over.statusCode, 400);
+    assert.match(over.body, /at most 20000 characters/);
+    assert.ok(over.body.includes('Ж'.repeat(25_000)), 'what was typed comes back in the form');
+  });
+
   test('display names', () => {
     assert.equal(displayName('Ada King Lovelace'), 'Ada L.');
     assert.equal(displayName('Cher'), 'Cher');

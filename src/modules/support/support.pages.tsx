@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { loadSupportSettings } from './support.settings.js';
 import { checkStamp, formStamp, HONEYPOT } from './spam.js';
@@ -67,6 +67,7 @@ export function registerSupportPages(app: FastifyInstance, k: Kernel, portal: Po
   app.get('/support/contact', async (request, reply) => form(request, reply));
 
   app.post('/support/contact', {
+    bodyLimit: LONG_FORM_BODY_LIMIT,
     schema: { body: formBody({ email: 400, name: 400, subject: 400, message: 60_000, stamp: 100, [HONEYPOT]: 400 }) },
     config: { csrf: 'anon', rateLimit: { max: async () => (await loadSupportSettings(k)).contactPerHour, timeWindow: 3600_000 } },
   }, async (request, reply) => {

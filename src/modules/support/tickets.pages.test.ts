@@ -53,6 +53,20 @@ describe('contact form (no JavaScript, no cookie)', () => {
     assert.equal((await outboxTo('sam@vendor.example')).length, 1, 'staff are told');
   });
 
+  test('a long message in Chinese (40,000 characters, 120 KB) arrives whole; one over the limit is refused, never cut short', async () => {
+    const b = new TestBrowser(t.app);
+    const message = '你好世界。'.repeat(8_002);
+    const res = await contact(b, { email: 'li@example.com', name: 'Li', subject: 'Long', message });
+    assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+    const number = Number(/<strong>#(\d+)<\/strong>/.exec(res.body)?.[1]);
+    const tk = (await ticketRows(t)).find((x) => x.number === number)!;
+    const [first] = await messagesOf(t, tk.number);
+    assert.equal(first!.body_text, message);
+    const over = await contact(new TestBrowser(t.app), { email: 'li@example.com', name: 'Li', subject: 'Too long', message: '你'.repeat(50_001) });
+    assert.equal(over.statusCode, 400);
+    assert.match(over.body, /too long \(at most 50000 characters\)/);
+  });
+
   test('robots: a filled honeypot is thanked and ignored; a form posted too fast is shown again', async () => {
     const count = (await ticketRows(t)).length;
     const b = new TestBrowser(t.app);

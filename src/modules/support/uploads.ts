@@ -14,6 +14,8 @@ export interface ReceivedFiles { files: Upload[]; tooLarge: string[] }
 
 const received = new WeakMap<FastifyRequest, ReceivedFiles>();
 const HARD_CAP = 101 * 1024 * 1024;
+/** The longest text field a multipart form here takes (the schemas' 60,000 for a message). */
+const MAX_TEXT_FIELD = 60_000;
 
 export async function registerMultipart(app: FastifyInstance, k: Kernel): Promise<void> {
   installMultipartErrors(app);
@@ -22,7 +24,8 @@ export async function registerMultipart(app: FastifyInstance, k: Kernel): Promis
     throwFileSizeLimit: false,
     // More files than a message may carry are read past (not kept), so the form comes back with the
     // message and what was typed; only a hostile number of parts meets the parser's own limit.
-    limits: { fileSize: HARD_CAP, files: 40, fields: 30, fieldSize: 100 * 1024, parts: 50 },
+    // A text field holds a message of up to MAX_TEXT characters in any script: 4 bytes a character at most.
+    limits: { fileSize: HARD_CAP, files: 40, fields: 30, fieldSize: 4 * MAX_TEXT_FIELD, parts: 50 },
     async onFile(this: FastifyRequest, part: MultipartFile) {
       const max = (await loadSupportSettings(k)).attachmentMaxMb * 1024 * 1024;
       const r = received.get(this) ?? { files: [], tooLarge: [] };
