@@ -18,7 +18,12 @@ declare module 'fastify' {
     adminNavAllows?: (href: string) => boolean;
   }
   interface FastifyContextConfig {
-    /** 'anon': a form used before sign-in (login, registration…); 'skip': no CSRF check (webhooks, one-click unsubscribe). */
-    csrf?: 'anon' | 'skip';
+    /**
+     * 'anon': a form also used before sign-in (basket, checkout, contact), which takes the session's token
+     * once signed in; 'signin': a form that never acts for the session it arrives with (signing in,
+     * registering, resetting a password, a link from an email), which takes an anonymous token either way;
+     * 'skip': no CSRF check (webhooks, one-click unsubscribe).
+     */
+    csrf?: 'anon' | 'signin' | 'skip';
   }
 }

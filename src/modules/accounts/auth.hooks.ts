@@ -76,8 +76,9 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     if (!sameOrigin(request, k.config.publicUrl)) throw new CsrfFailed();
     if (request.auth && verifySessionCsrf(k.secrets, token, request.auth.sessionIdHash)) return;
     // Once signed in, only the session's own token: an anonymous token is anybody's to fetch, so taking
-    // it from a signed-in browser would let another site's form act for that account.
-    if (mode === 'anon' && !request.auth && verifyAnonCsrf(k.secrets, token, now)) return;
+    // it from a signed-in browser would let another site's form act for that account. A sign-in form
+    // acts for no session, so a second tab's, opened before the first signed in, still works.
+    if ((mode === 'signin' || (mode === 'anon' && !request.auth)) && verifyAnonCsrf(k.secrets, token, now)) return;
     throw new CsrfFailed();
   });
 }

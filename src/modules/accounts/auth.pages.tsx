@@ -46,7 +46,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
 
   app.post(`${base}/login`, {
     schema: { body: formBody({ email: 300, password: 1024, remember: 10, next: 500 }) },
-    config: { csrf: 'anon', rateLimit: loginRate(k) },
+    config: { csrf: 'signin', rateLimit: loginRate(k) },
   }, async (request, reply) => {
     const body = request.body as Record<string, string | undefined>;
     try {
@@ -83,7 +83,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
   if (kind === 'staff') {
     app.post(`${base}/login/totp`, {
       schema: { body: formBody({ pending: 300, code: 20, next: 500 }) },
-      config: { csrf: 'anon', rateLimit: loginRate(k) },
+      config: { csrf: 'signin', rateLimit: loginRate(k) },
     }, async (request, reply) => {
       const body = request.body as Record<string, string | undefined>;
       const [id, exp, remember, mac] = (body.pending ?? '').split('.');
@@ -130,7 +130,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
 
   app.get(`${base}/password/forgot`, async (request, reply) => forgotForm(request, reply, false));
   app.post(`${base}/password/forgot`, {
-    schema: { body: formBody({ email: 300 }) }, config: { csrf: 'anon', rateLimit: loginRate(k) },
+    schema: { body: formBody({ email: 300 }) }, config: { csrf: 'signin', rateLimit: loginRate(k) },
   }, async (request, reply) => {
     await accounts.requestPasswordReset(kind, (request.body as { email?: string }).email);
     return forgotForm(request, reply, true);
@@ -152,7 +152,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
   const tokenParams = { params: Type.Object({ token: Type.String({ maxLength: 100 }) }) };
   app.get(`${base}/password/reset/:token`, { schema: tokenParams }, async (request, reply) => resetForm(request, reply, (request.params as { token: string }).token));
   app.post(`${base}/password/reset/:token`, {
-    schema: { ...tokenParams, body: formBody({ password: 1024 }) }, config: { csrf: 'anon', rateLimit: loginRate(k) },
+    schema: { ...tokenParams, body: formBody({ password: 1024 }) }, config: { csrf: 'signin', rateLimit: loginRate(k) },
   }, async (request, reply) => {
     const { token } = request.params as { token: string };
     try {

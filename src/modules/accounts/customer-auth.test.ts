@@ -240,6 +240,18 @@ describe('CSRF', () => {
     assert.match(ok.body, /password has been changed/);
   });
 
+  test('the sign-in page open in two tabs: the second still signs in after the first did; another site still cannot', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'ivy@example.com');
+    await b.get('/account/login');
+    const secondTab = b.csrf();
+    assert.equal((await b.post('/account/login', { email: 'ivy@example.com', password: 'correct horse battery' })).statusCode, 303);
+    const again = await b.post('/account/login', { _csrf: secondTab, email: 'ivy@example.com', password: 'correct horse battery' });
+    assert.equal(again.statusCode, 303, 'the form acts for no session: its anonymous token is enough');
+    const cross = await b.post('/account/login', { _csrf: secondTab, email: 'ivy@example.com', password: 'correct horse battery' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    assert.equal(cross.statusCode, 403);
+  });
+
   test('an anonymous token expires', async () => {
     const b = new TestBrowser(t.app);
     await b.get('/account/login');

@@ -27,7 +27,7 @@ export function registerRegistrationPages(app: FastifyInstance, k: Kernel, accou
 
   app.get('/account/register', async (request, reply) => form(request, reply));
   app.post('/account/register', {
-    schema: { body: formBody({ name: 300, email: 300, password: 1024 }) }, config: { csrf: 'anon', rateLimit: loginRate(k) },
+    schema: { body: formBody({ name: 300, email: 300, password: 1024 }) }, config: { csrf: 'signin', rateLimit: loginRate(k) },
   }, async (request, reply) => {
     const body = request.body as Record<string, string | undefined>;
     try {
@@ -61,7 +61,7 @@ export function registerRegistrationPages(app: FastifyInstance, k: Kernel, accou
     ));
   });
 
-  app.post('/account/verify/:token', { schema: { ...params, body: formBody({}) }, config: { csrf: 'anon' } }, async (request, reply) => {
+  app.post('/account/verify/:token', { schema: { ...params, body: formBody({}) }, config: { csrf: 'signin' } }, async (request, reply) => {
     try {
       await accounts.verifyEmail((request.params as { token: string }).token);
     } catch (err) {

@@ -38,7 +38,7 @@ export function registerSetupPages(app: FastifyInstance, k: Kernel, staff: Staff
     return form(request, reply, token);
   });
 
-  app.post('/setup/:token', { schema: { ...params, body: formBody({ name: 300, email: 300, password: 1024, demo: 10 }) }, config: { csrf: 'anon' } }, async (request, reply) => {
+  app.post('/setup/:token', { schema: { ...params, body: formBody({ name: 300, email: 300, password: 1024, demo: 10 }) }, config: { csrf: 'signin' } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const body = request.body as Record<string, string | undefined>;
     let id: string;

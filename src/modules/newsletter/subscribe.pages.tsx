@@ -100,7 +100,7 @@ export function registerSubscribePages(app: FastifyInstance, k: Kernel, subs: Su
     ));
   });
 
-  app.post('/newsletter/confirm/:token', { schema: { params: tokenParams, body: formBody({}) }, config: { csrf: 'anon' } }, async (request, reply) => {
+  app.post('/newsletter/confirm/:token', { schema: { params: tokenParams, body: formBody({}) }, config: { csrf: 'signin' } }, async (request, reply) => {
     const { token } = request.params as { token: string };
     let email: string;
     try {
@@ -196,7 +196,7 @@ export function registerSubscribePages(app: FastifyInstance, k: Kernel, subs: Su
   app.get('/email/preferences/:token', { schema: { params: tokenParams } }, async (request, reply) => prefsPage(request, reply, (request.params as { token: string }).token));
 
   app.post('/email/preferences/:token', {
-    schema: { params: tokenParams, body: formBody({ w: 100, list_newsletter: 5, list_advisories: 5 }) }, config: { csrf: 'anon' },
+    schema: { params: tokenParams, body: formBody({ w: 100, list_newsletter: 5, list_advisories: 5 }) }, config: { csrf: 'signin' },
   }, async (request, reply) => {
     const { token } = request.params as { token: string };
     const body = request.body as Record<string, string | undefined>;
