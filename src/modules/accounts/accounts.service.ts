@@ -145,6 +145,16 @@ export class AccountsService {
       'Someone asked to reset the password of the account with this address. If it was not you, ignore this email: your password is unchanged.');
   }
 
+  /** Whether a reset link can still be used (to show its form, or say at once that it has expired). */
+  async resetLinkUsable(kind: SubjectKind, token: string): Promise<boolean> {
+    try {
+      return (await peekAccountToken(this.k.db, 'password_reset', token, this.k.clock.now())).subject_kind === kind;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ACC_INVALID_TOKEN') return false;
+      throw err;
+    }
+  }
+
   async resetPassword(kind: SubjectKind, token: string, password: unknown): Promise<string> {
     const now = this.k.clock.now();
     const peek = await peekAccountToken(this.k.db, 'password_reset', token, now);

@@ -149,8 +149,20 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
       </div>
     ));
 
+  const linkExpired = (request: FastifyRequest, reply: FastifyReply) =>
+    page(k.settings, request, reply, { title: 'Link expired', variant, status: 400 }, (
+      <div class="card narrow">
+        <h1>This link has expired</h1>
+        <p>It has been used already, or it is more than its time old. Your password is unchanged.</p>
+        <p><a class="button" href={`${base}/password/forgot`}>Ask for a new link</a></p>
+      </div>
+    ));
+
   const tokenParams = { params: Type.Object({ token: Type.String({ maxLength: 100 }) }) };
-  app.get(`${base}/password/reset/:token`, { schema: tokenParams }, async (request, reply) => resetForm(request, reply, (request.params as { token: string }).token));
+  app.get(`${base}/password/reset/:token`, { schema: tokenParams }, async (request, reply) => {
+    const { token } = request.params as { token: string };
+    return (await accounts.resetLinkUsable(kind, token)) ? resetForm(request, reply, token) : linkExpired(request, reply);
+  });
   app.post(`${base}/password/reset/:token`, {
     schema: { ...tokenParams, body: formBody({ password: 1024 }) }, config: { csrf: 'signin', rateLimit: loginRate(k) },
   }, async (request, reply) => {
@@ -160,6 +172,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
     } catch (err) {
       const e = err as { code?: string; message: string };
       if (!e.code?.startsWith('ACC_')) throw err;
+      if (e.code === 'ACC_INVALID_TOKEN') return linkExpired(request, reply);
       return resetForm(request, reply, token, e.message, 400);
     }
     return page(k.settings, request, reply, { title: 'Password changed', variant }, (

@@ -143,10 +143,16 @@ describe('password reset', () => {
     await anon.get(link);
     const done = await anon.post(link, { password: 'a brand new password' });
     assert.match(done.body, /Password changed/);
-    await anon.get(link);
+    // A used link says so at once, with the way to a new one, instead of a form that fails after typing.
+    const spent = await anon.get(link);
+    assert.equal(spent.statusCode, 400);
+    assert.match(spent.body, /This link has expired/);
+    assert.match(spent.body, /href="\/account\/password\/forgot"/);
+    assert.doesNotMatch(spent.body, /name="password"/);
+    await anon.get('/account/password/forgot');
     const reuse = await anon.post(link, { password: 'yet another password' });
     assert.equal(reuse.statusCode, 400);
-    assert.match(reuse.body, /expired or has already been used/);
+    assert.match(reuse.body, /This link has expired/);
 
     const old = await t.app.inject({ method: 'GET', url: '/account', headers: { cookie: otherDevice, accept: 'text/html' } });
     assert.equal(old.statusCode, 303, 'sessions on other devices ended');
@@ -179,7 +185,10 @@ describe('password reset', () => {
     await t.k.jobs.drain();
     const link = linkIn((await lastMailTo('frank@example.com'))!.text_body, '/account/password/reset')!;
     t.clock.advance(31 * 60_000);
-    await b.get(link);
+    const shown = await b.get(link);
+    assert.equal(shown.statusCode, 400);
+    assert.match(shown.body, /This link has expired/);
+    await b.get('/account/password/forgot');
     const res = await b.post(link, { password: 'a brand new password' });
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /expired/);
