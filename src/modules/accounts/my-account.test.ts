@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestBrowser } from '../../kernel/testing/http.js';
+import { ACCOUNT_LINKS } from './account-nav.js';
 import { shopTestApp, planIdBySku, UK_BILLING, type ShopTestApp } from '../orders/testing.js';
 import { buildCustomer, PASSWORD, signIn } from '../support/testing.js';
 
@@ -279,5 +280,17 @@ describe('access control: another customer\'s invoices and devices', () => {
     assert.deepEqual(await t.k.db.selectFrom('remember_tokens').select('selector').where('subject_id', '=', adaId).execute(), rememberedBefore);
     assert.equal((await ada.get('/account')).statusCode, 200);
     assert.ok(!(await bob.get('/account/security')).body.includes('Safari on iOS'), 'Bob does not see Ada\'s devices');
+  });
+});
+
+describe('My account navigation', () => {
+  test('every My-account page shows the account navigation, with itself marked as the current page', async () => {
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    for (const { href } of ACCOUNT_LINKS) {
+      const res = await ada.get(href);
+      assert.equal(res.statusCode, 200, href);
+      assert.match(res.body, /<nav aria-label="My account"/, `${href} shows the navigation`);
+      assert.ok(res.body.includes(`<a href="${href}" aria-current="page">`), `${href} is marked current`);
+    }
   });
 });

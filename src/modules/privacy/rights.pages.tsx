@@ -4,7 +4,7 @@ import { formBody, page } from '../../kernel/http/page.js';
 import { clearCookie } from '../../kernel/http/cookies.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { loadBrand } from '../../kernel/views/brand.js';
-import { REMEMBER_COOKIE, SESSION_COOKIE, requireCustomer, requireStaff, verifyPassword } from '../accounts/index.js';
+import { AccountNav, REMEMBER_COOKIE, SESSION_COOKIE, requireCustomer, requireStaff, verifyPassword } from '../accounts/index.js';
 import { eraseSubject, subjectAccess, type ErasureResult, type Requester, type SubjectArchive } from './subject-rights.js';
 import { hasPublishPermission, publishedTestimonials, saveTestimonial, testimonialOf, testimonialWording, withdrawTestimonialPermission } from './testimonials.js';
 import { retentionRuns, runRetention } from './retention.js';
@@ -44,8 +44,8 @@ export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
     const brand = await loadBrand(k.settings);
     return page(k.settings, request, reply, { title: 'Privacy', flash: opts.flash, status: opts.error ? 400 : 200 }, (
       <>
-        <p><a href="/account">My account</a></p>
         <h1>Your data</h1>
+        <AccountNav current="/account/privacy" />
         {opts.error ? <ErrorSummary errors={{ _form: opts.error }} /> : null}
         <div class="grid">
           <section class="card">

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { Csrf } from '../../kernel/views/layout.js';
-import { requireCustomer } from '../accounts/index.js';
+import { AccountNav, requireCustomer } from '../accounts/index.js';
 import { formatDate, formatMoney } from '../billing/index.js';
 import type { SubscriptionStatus } from './rules.js';
 import { describeItem, type SubscriptionView, type SubscriptionsService } from './subscriptions.service.js';
@@ -46,10 +46,11 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
     return page(k.settings, request, reply, { title: 'Subscriptions' }, (
       <>
         <h1>Subscriptions</h1>
+        <AccountNav current="/account/subscriptions" />
         <p>Support and updates, and add-ons, renew for a year at a time. Renewing early adds the year to the current end date.</p>
         {list.length === 0 ? <div class="card"><p>No subscriptions yet. <a href="/shop">Visit the shop</a>.</p></div> : (
-          <div class="table-wrap"><table>
-            <thead><tr><th>What</th><th>Licence</th><th>Paid until</th><th>Status</th><th>Renewal</th><th></th></tr></thead>
+          <div class="table-wrap"><table class="stack">
+            <thead><tr><th>What</th><th>Licence</th><th>Paid until</th><th>Status</th><th>Renewal</th><th>Actions</th></tr></thead>
             <tbody>{list.map((s) => <Row s={s} label={labels.get(s.licence_id) ?? s.licence_id.slice(0, 8)} csrf={request.csrfToken()} />)}</tbody>
           </table></div>
         )}
@@ -133,10 +134,10 @@ function Row({ s, label, csrf }: { s: SubscriptionView; label: string; csrf: str
   return (
     <tr>
       <td>{describeItem(s)}</td>
-      <td>{label}</td>
-      <td>{formatDate(Number(s.period_end))}</td>
-      <td><SubStatus status={s.status} /></td>
-      <td>
+      <td data-label="Licence">{label}</td>
+      <td data-label="Paid until">{formatDate(Number(s.period_end))}</td>
+      <td data-label="Status"><SubStatus status={s.status} /></td>
+      <td data-label="Renewal">
         <form method="post" action={`/account/subscriptions/${s.id}/mode`}>
           <Csrf token={csrf} />
           <select name="mode" aria-label="Renewal mode">
