@@ -74,7 +74,10 @@ describe('admin', () => {
     const o = await t.k.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(o.channel, 'phone');
     assert.equal(o.status, 'draft');
-    await owner.get(orderPath);
+    const orderPage = await owner.get(orderPath);
+    // The tax evidence one fact a line (a single JSON line ran out of the Buyer card).
+    assert.match(orderPage.body, /<dl class="facts muted"><dt>[^<]+<\/dt><dd class="pre-wrap">/);
+    assert.doesNotMatch(orderPage.body, /<code class="mono">\{/);
     assert.match((await owner.post(`${orderPath}/proforma`, {})).body, /pro forma has been emailed/);
     const paid = await owner.post(`${orderPath}/paid`, { note: 'BACS ref 991' });
     assert.match(paid.body, /Marked paid/);

@@ -65,7 +65,7 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
         ) : null}
         <div class="card"><OrderTable order={o} lines={lines} /></div>
         <div class="grid">
-          <section class="card"><h2>Buyer</h2><BillingAddress o={o} /><p>{o.email}<br />{o.phone}</p><p class="muted">Tax: {o.tax_treatment}. Evidence: <code class="mono">{o.tax_evidence}</code></p></section>
+          <section class="card"><h2>Buyer</h2><BillingAddress o={o} /><p>{o.email}<br />{o.phone}</p><p class="muted">Tax: {o.tax_treatment}.</p><TaxEvidence json={o.tax_evidence} /></section>
           <section class="card">
             <h2>Actions</h2>
             {o.status === 'draft' && o.payment_method === 'bank_transfer' ? (
@@ -141,4 +141,19 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
     const r = await deps.payments.refund(id, amount, b.reason ?? '', staffId, key);
     return `Refunded; credit note ${r.creditNoteNumber} issued and emailed.`;
   });
+}
+
+/** The location evidence kept for the tax decision, one fact a line (one long JSON line ran out of its card). */
+function TaxEvidence({ json }: { json: string }) {
+  let facts: [string, unknown][];
+  try {
+    const v: unknown = JSON.parse(json);
+    facts = v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : [['evidence', v]];
+  } catch {
+    facts = [['evidence', json]];
+  }
+  const shown = facts.filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return shown.length === 0 ? null : (
+    <dl class="facts muted">{shown.map(([k, v]) => <><dt>{k}</dt><dd class="pre-wrap">{typeof v === 'string' ? v : JSON.stringify(v)}</dd></>)}</dl>
+  );
 }

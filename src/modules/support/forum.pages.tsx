@@ -5,6 +5,7 @@ import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js'
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import type { ForumService } from './forum.service.js';
 import { RichText } from './richtext.js';
+import { NotAllowed } from './support.errors.js';
 import { fmtTime, TextArea } from './views.js';
 
 const slugParams = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9-]{1,80}$' }) });
@@ -156,8 +157,10 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
     return reply.redirect(`/support/forum/t/${id}`, 303);
   });
 
+  // Signed out: sign in first. Signed in as sales: a plain refusal (sending them to sign in again explained nothing).
   const staffOnly = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.auth?.kind !== 'staff' || request.auth.role === 'sales') return reply.redirect(`/admin/login?next=${encodeURIComponent('/support/forum')}`, 303);
+    if (request.auth?.kind !== 'staff') return reply.redirect(`/admin/login?next=${encodeURIComponent('/support/forum')}`, 303);
+    if (request.auth.role === 'sales') throw new NotAllowed();
   };
   app.post('/support/forum/t/:id/moderate', { preHandler: staffOnly, schema: { params: idParams, body: formBody({ action: 10 }) } }, async (request, reply) => {
     const { id } = request.params as { id: string };

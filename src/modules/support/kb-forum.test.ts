@@ -99,6 +99,11 @@ describe('forum', () => {
     await bob.get(threadUrl);
     const notStaff = await bob.post(`${threadUrl}/moderate`, { action: 'hide' });
     assert.equal(notStaff.statusCode, 303, 'customers are sent to the staff sign-in');
+    await buildStaff(t, 'sid@vendor.example', 'Sid Sales', 'sales');
+    const sid = await signIn(t, 'staff', 'sid@vendor.example');
+    await sid.get(threadUrl);
+    assert.equal((await sid.post(`${threadUrl}/moderate`, { action: 'hide' })).statusCode, 403, 'sales staff are refused, not sent to sign in again');
+    assert.equal((await anon.get(threadUrl)).statusCode, 200, 'still visible');
     await sam.get(threadUrl);
     await sam.post(`${threadUrl}/moderate`, { action: 'hide' });
     assert.equal((await anon.get(threadUrl)).statusCode, 404);
