@@ -63,6 +63,15 @@ export function formBody(fields: Record<string, number>): TSchema {
  */
 export const LONG_FORM_BODY_LIMIT = 2 * 1024 * 1024;
 
+/** A list's `?page=`: any short text, so a hand-edited value is the first page, not an error page. */
+export const PAGE_QUERY = Type.Object({ page: Type.Optional(Type.String({ maxLength: 40 })) });
+
+/** The page number in a list's `?page=`: a whole number from 1 (at most 99,999); anything else is page 1. */
+export function pageNumber(raw: string | undefined): number {
+  const n = /^[0-9]{1,5}$/.test(raw ?? '') ? Number(raw) : 1;
+  return n >= 1 ? n : 1;
+}
+
 /** A `next` parameter is only followed to a path on this site (no open redirect). */
 export function safeNext(next: unknown, fallback: string): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;

@@ -36,6 +36,11 @@ describe('blog: written in the admin, published on /blog and in the feeds', () =
     const blog = await new TestBrowser(t.app).get('/blog');
     assert.match(blog.body, /href="\/blog\/version-8-1-released"/);
     assert.match(blog.body, /<p>Read the notes\.<\/p>/, 'the summary is made from the first paragraph');
+    // A hand-edited page number is the first page, not an error; a page past the end says so.
+    for (const odd of ['-1', 'abc', '0']) assert.match((await new TestBrowser(t.app).get(`/blog?page=${odd}`)).body, /href="\/blog\/version-8-1-released"/, odd);
+    const past = await new TestBrowser(t.app).get('/blog?page=99999');
+    assert.equal(past.statusCode, 200);
+    assert.match(past.body, /No posts on this page/);
     const post = await new TestBrowser(t.app).get('/blog/version-8-1-released');
     assert.equal(post.statusCode, 200);
     assert.match(post.body, /<li><strong>Faster<\/strong> sync<\/li>/);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { page } from '../../kernel/http/page.js';
+import { page, pageNumber, PAGE_QUERY } from '../../kernel/http/page.js';
 import { loadBrand } from '../../kernel/views/brand.js';
 import { markdownToHtml } from './markdown.js';
 import { POST_KINDS, publishedBySlug, publishedPosts } from './posts.service.js';
@@ -14,8 +14,8 @@ const FEED_SIZE = 20;
 
 /** The public blog: post list, post pages, and RSS and Atom feeds. */
 export function registerBlogPages(app: FastifyInstance, k: Kernel): void {
-  app.get('/blog', { schema: { querystring: Type.Object({ page: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })) }) } }, async (request, reply) => {
-    const n = Math.max(1, Number((request.query as { page?: string }).page ?? '1') || 1);
+  app.get('/blog', { schema: { querystring: PAGE_QUERY } }, async (request, reply) => {
+    const n = pageNumber((request.query as { page?: string }).page);
     const posts = await publishedPosts(k.db, PER_PAGE + 1, (n - 1) * PER_PAGE);
     const brand = await loadBrand(k.settings);
     return page(k.settings, request, reply, { title: 'Blog' }, (
@@ -24,7 +24,7 @@ export function registerBlogPages(app: FastifyInstance, k: Kernel): void {
         <p class="muted">Release news, status updates and tips from {brand.name}. Follow by <a href="/blog/rss.xml">RSS</a> or <a href="/blog/atom.xml">Atom</a>, or get selected posts by email.</p>
         <div class="blog-layout">
           <div>
-            {posts.length === 0 ? <p class="card">Nothing has been posted yet.</p> : null}
+            {posts.length === 0 ? <p class="card">{n > 1 ? <>No posts on this page. <a href="/blog">See the newest posts</a>.</> : 'Nothing has been posted yet.'}</p> : null}
             {posts.slice(0, PER_PAGE).map((p) => (
               <article class="card">
                 <p class="muted blog-meta"><span class="badge">{POST_KINDS[p.kind]}</span> <time dateTime={new Date(p.published_at ?? p.created_at).toISOString()}>{fmtDate(p.published_at)}</time></p>

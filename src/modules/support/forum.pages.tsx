@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, LONG_FORM_BODY_LIMIT, page } from '../../kernel/http/page.js';
+import { formBody, LONG_FORM_BODY_LIMIT, page, pageNumber, PAGE_QUERY } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
-import type { ForumService } from './forum.service.js';
+import { TOPICS_PER_PAGE, type ForumService } from './forum.service.js';
 import { RichText } from './richtext.js';
 import { NotAllowed } from './support.errors.js';
 import { fmtTime, TextArea } from './views.js';
@@ -31,9 +31,9 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
     ));
   });
 
-  const categoryPage = async (request: FastifyRequest, reply: FastifyReply, slug: string, v: Values = {}, error?: Record<string, string>) => {
+  const categoryPage = async (request: FastifyRequest, reply: FastifyReply, slug: string, v: Values = {}, error?: Record<string, string>, n = 1) => {
     const c = await forum.category(slug);
-    const threads = await forum.threads(c.id, isStaff(request));
+    const threads = await forum.threads(c.id, isStaff(request), n);
     return page(k.settings, request, reply, { title: c.name, status: error ? 400 : 200 }, (
       <>
         <p class="muted"><a href="/support">Support</a> › <a href="/support/forum">Forum</a> › {c.name}</p>
@@ -42,13 +42,18 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
         <div class="table-wrap"><table>
           <thead><tr><th>Topic</th><th>Started by</th><th>Last post</th></tr></thead>
           <tbody>
-            {threads.slice(0, 50).map((t) => (
+            {threads.slice(0, TOPICS_PER_PAGE).map((t) => (
               <tr><td><a href={`/support/forum/t/${t.id}`}>{t.title}</a>{t.accepted_post_id ? <> <span class="badge ok">Answered</span></> : null}{t.locked ? <> <span class="badge">Locked</span></> : null}{t.hidden ? <> <span class="badge bad">Hidden</span></> : null}</td>
                 <td>{t.author_name}</td><td>{fmtTime(t.last_post_at)}</td></tr>
             ))}
-            {threads.length === 0 ? <tr><td colSpan={3} class="muted">No topics yet: start the first one.</td></tr> : null}
+            {threads.length === 0 ? <tr><td colSpan={3} class="muted">{n > 1 ? <>No topics on this page. <a href={`/support/forum/${c.slug}`}>See the latest</a>.</> : 'No topics yet: start the first one.'}</td></tr> : null}
           </tbody>
         </table></div>
+        {n > 1 || threads.length > TOPICS_PER_PAGE ? (
+          <nav class="blog-pager" aria-label="More topics">
+            {n > 1 ? <a href={`/support/forum/${c.slug}?page=${n - 1}`}>Newer topics</a> : null} {threads.length > TOPICS_PER_PAGE ? <a href={`/support/forum/${c.slug}?page=${n + 1}`}>Older topics</a> : null}
+          </nav>
+        ) : null}
         <section class="card">
           <h2>Start a topic</h2>
           {request.auth ? (
@@ -66,7 +71,8 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
     ));
   };
 
-  app.get('/support/forum/:slug', { schema: { params: slugParams } }, async (request, reply) => categoryPage(request, reply, (request.params as { slug: string }).slug));
+  app.get('/support/forum/:slug', { schema: { params: slugParams, querystring: PAGE_QUERY } }, async (request, reply) =>
+    categoryPage(request, reply, (request.params as { slug: string }).slug, {}, undefined, pageNumber((request.query as { page?: string }).page)));
   app.post('/support/forum/:slug/threads', { bodyLimit: LONG_FORM_BODY_LIMIT, schema: { params: slugParams, body: formBody({ title: 400, body: 100_000 }) }, config: { rateLimit: postRate } }, async (request, reply) => {
     const { slug } = request.params as { slug: string };
     if (!request.auth) return reply.redirect(`/account/login?next=${encodeURIComponent(`/support/forum/${slug}`)}`, 303);

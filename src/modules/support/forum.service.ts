@@ -5,6 +5,8 @@ import { ForumNotFound, InvalidInput, NotAllowed, SlugTaken, ThreadLocked } from
 import { slugify } from './kb.service.js';
 import { cleanText } from './tickets.service.js';
 
+export const TOPICS_PER_PAGE = 50;
+
 /**
  * The community forum. Signed-in customers start threads and reply; the thread's author (or staff)
  * marks the answer that solved it; staff moderate by hiding posts and threads and locking threads.
@@ -29,10 +31,11 @@ export class ForumService {
     return c;
   }
 
+  /** A page of a category's topics, latest first: TOPICS_PER_PAGE of them, and one more when a next page exists. */
   threads(categoryId: string, staff: boolean, page = 1) {
     let q = this.k.db.selectFrom('support_forum_threads').selectAll().where('category_id', '=', categoryId);
     if (!staff) q = q.where('hidden', '=', 0);
-    return q.orderBy('last_post_at', 'desc').limit(51).offset((page - 1) * 50).execute();
+    return q.orderBy('last_post_at', 'desc').orderBy('id').limit(TOPICS_PER_PAGE + 1).offset((page - 1) * TOPICS_PER_PAGE).execute();
   }
 
   async thread(id: string, staff: boolean) {

@@ -130,6 +130,34 @@ describe('forum', () => {
     assert.ok(over.body.includes('Ж'.repeat(25_000)), 'what was typed comes back in the form');
   });
 
+  test('a category with more than a page of topics has older ones a link away; a hand-edited page number is no error', async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    await sam.get('/admin/forum');
+    await sam.post('/admin/forum/categories', { name: 'Busy', description: 'Many topics' });
+    const cat = await t.k.db.selectFrom('support_forum_categories').select('id').where('slug', '=', 'busy').executeTakeFirstOrThrow();
+    const base = t.clock.now();
+    await t.k.db.insertInto('support_forum_threads').values(Array.from({ length: 55 }, (_, i) => ({
+      id: `busy-${String(i).padStart(2, '0')}`, category_id: cat.id, title: `Topic number ${i}`, author_customer_id: null, author_name: 'Ada K.',
+      accepted_post_id: null, locked: 0, hidden: 0, created_at: base + i, last_post_at: base + i,
+    }))).execute();
+    const anon = new TestBrowser(t.app);
+    const first = await anon.get('/support/forum/busy');
+    assert.equal((first.body.match(/Topic number \d+/g) ?? []).length, 50);
+    assert.match(first.body, /Topic number 54</, 'latest first');
+    assert.doesNotMatch(first.body, /Topic number 4</);
+    assert.match(first.body, /href="\/support\/forum\/busy\?page=2">Older topics/);
+    const second = await anon.get('/support/forum/busy?page=2');
+    assert.deepEqual(second.body.match(/Topic number \d+/g), ['Topic number 4', 'Topic number 3', 'Topic number 2', 'Topic number 1', 'Topic number 0']);
+    assert.match(second.body, /href="\/support\/forum\/busy\?page=1">Newer topics/);
+    assert.doesNotMatch(second.body, /Older topics/);
+    for (const odd of ['-1', 'x', '0', '99999999999']) {
+      const r = await anon.get(`/support/forum/busy?page=${odd}`);
+      assert.equal(r.statusCode, 200, odd);
+      assert.match(r.body, /Topic number 54</, `${odd} shows the first page`);
+    }
+    assert.match((await anon.get('/support/forum/busy?page=9')).body, /No topics on this page/);
+  });
+
   test('display names', () => {
     assert.equal(displayName('Ada King Lovelace'), 'Ada L.');
     assert.equal(displayName('Cher'), 'Cher');
