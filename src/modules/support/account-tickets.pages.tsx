@@ -67,8 +67,12 @@ export function registerAccountTicketPages(app: FastifyInstance, k: Kernel, port
   app.get('/account/tickets/:number', { preHandler: requireCustomer(), schema: { params: numberParams } }, async (request, reply) => {
     const n = Number((request.params as { number: string }).number);
     const t = await repo.ticketByNumber(k.db, n);
-    // A merged ticket's old number leads to the ticket that holds the conversation now.
-    if (t && t.number !== n) return reply.redirect(`/account/tickets/${t.number}`, 303);
+    // A merged ticket's old number leads to the ticket that holds the conversation now, for its own
+    // participants only: to anyone else the redirect would tell which tickets were merged into which.
+    if (t && t.number !== n) {
+      await portal.customerTicket(t.number, request.auth!);
+      return reply.redirect(`/account/tickets/${t.number}`, 303);
+    }
     return view(request, reply, n);
   });
 

@@ -249,6 +249,21 @@ describe('staff queue', () => {
     assert.equal(old.statusCode, 303);
     assert.equal(old.headers.location, `/account/tickets/${target.number}`);
     assert.doesNotMatch((await ada.get('/account/tickets')).body, /Ada again/);
+    // To another customer the old number is not found: no redirect tells where it went.
+    const bob = await signIn(t, 'customer', 'bob@example.com');
+    const stranger = await bob.get(`/account/tickets/${source.number}`);
+    assert.equal(stranger.statusCode, 404);
+    assert.equal(stranger.headers.location, undefined);
+  });
+
+  test('an anonymised ticket is not listed in My account (it cannot be opened either)', async () => {
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    await contact(ada, { subject: 'Ada, soon anonymised', message: 'Please forget this one.' });
+    const tk = (await ticketRows(t)).find((x) => x.subject === 'Ada, soon anonymised')!;
+    assert.match((await ada.get('/account/tickets')).body, /Ada, soon anonymised/);
+    await t.k.db.updateTable('support_tickets').set({ anonymised_at: t.clock.now() }).where('id', '=', tk.id).execute();
+    assert.doesNotMatch((await ada.get('/account/tickets')).body, new RegExp(`/account/tickets/${tk.number}"`));
+    assert.equal((await ada.get(`/account/tickets/${tk.number}`)).statusCode, 404);
   });
 
   test('settings: validated, and the support address change is picked up by the mail intake', async () => {

@@ -149,7 +149,8 @@ export function ticketsForCustomer(db: Db, customerId: string, email: string) {
   return db.selectFrom('support_tickets').selectAll()
     .where('id', 'in', db.selectFrom('support_participants').select('ticket_id')
       .where((eb) => eb.or([eb('customer_id', '=', customerId), eb('email', '=', email.toLowerCase())])))
-    .where('merged_into_id', 'is', null).where('status', '!=', 'spam')
+    // The same tickets customerTicket() opens: an anonymised one is listed nowhere, not listed and then a 404.
+    .where('merged_into_id', 'is', null).where('status', '!=', 'spam').where('anonymised_at', 'is', null)
     .orderBy('updated_at', 'desc').limit(200).execute();
 }
 
