@@ -3,6 +3,7 @@ import type { Kernel } from '../../kernel/context.js';
 import { setCookie, clearCookie } from '../../kernel/http/cookies.js';
 import { anonCsrfToken, sameOrigin, sessionCsrfToken, verifyAnonCsrf, verifySessionCsrf } from '../../kernel/http/csrf.js';
 import { CsrfFailed } from '../../kernel/http/errors.js';
+import { safeNext } from '../../kernel/http/page.js';
 import type { RequestAuth } from '../../kernel/http/request-auth.js';
 import type { SubjectKind, StaffRole } from './accounts.tables.js';
 import { consumeRememberToken, createSession, issueRememberToken, resolveSession, REMEMBER_MS } from './sessions.js';
@@ -67,7 +68,7 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     }
   });
 
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(request.method)) return;
     const mode = request.routeOptions.config?.csrf;
     if (mode === 'skip') return;
@@ -79,6 +80,12 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     // it from a signed-in browser would let another site's form act for that account. A sign-in form
     // acts for no session, so a second tab's, opened before the first signed in, still works.
     if ((mode === 'signin' || (mode === 'anon' && !request.auth)) && verifyAnonCsrf(k.secrets, token, now)) return;
+    // A form of a session that has ended since (signed out in another tab, timed out): sign in again and
+    // come back to the page it was on, rather than a bare refusal. Nothing of the form is acted on.
+    if (!request.auth && typeof token === 'string' && token.startsWith('s.')) {
+      const area = request.url.startsWith('/admin') ? '/admin' : '/account';
+      return reply.redirect(`${area}/login?next=${encodeURIComponent(safeNext(sameSiteReferer(request, k.config.publicUrl), area))}`, 303);
+    }
     throw new CsrfFailed();
   });
 }
@@ -97,4 +104,16 @@ export function requireStaff(...roles: StaffRole[]) {
     if (request.auth?.kind !== 'staff') return reply.redirect(`/admin/login?next=${encodeURIComponent(request.url)}`, 303);
     if (roles.length && !roles.includes(request.auth.role as StaffRole)) throw new NotAllowed();
   };
+}
+
+/** The path of the page a form was sent from, when the browser says and it is on this site. */
+function sameSiteReferer(request: FastifyRequest, publicUrl: string): string | undefined {
+  const referer = request.headers.referer;
+  if (!referer) return undefined;
+  try {
+    const u = new URL(referer);
+    return u.origin === new URL(publicUrl).origin || u.host === request.headers.host ? u.pathname + u.search : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -261,6 +261,27 @@ describe('CSRF', () => {
     assert.equal(cross.statusCode, 403);
   });
 
+  test('a form of a session that has ended since leads to the sign-in page and back, not to a bare refusal; nothing is acted on', async () => {
+    const b = new TestBrowser(t.app);
+    await registerAndVerify(b, 'jack@example.com');
+    await b.get('/account/login');
+    await b.post('/account/login', { email: 'jack@example.com', password: 'correct horse battery' });
+    await b.get('/account/profile');
+    const staleToken = b.csrf();
+    const other = new TestBrowser(t.app);
+    for (const [name, c] of b.cookies) other.cookies.set(name, { ...c });
+    await other.get('/account');
+    await other.post('/account/logout', {});
+    const res = await b.post('/account/profile', { _csrf: staleToken, name: 'Changed Name' }, { referer: 'http://127.0.0.1:3000/account/profile' });
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, `/account/login?next=${encodeURIComponent('/account/profile')}`);
+    const row = await t.k.db.selectFrom('customers').select('name').where('email', '=', 'jack@example.com').executeTakeFirstOrThrow();
+    assert.notEqual(row.name, 'Changed Name');
+    // From another site it is still a refusal.
+    const cross = await b.post('/account/profile', { _csrf: staleToken, name: 'Changed Name' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' });
+    assert.equal(cross.statusCode, 403);
+  });
+
   test('an anonymous token expires', async () => {
     const b = new TestBrowser(t.app);
     await b.get('/account/login');
