@@ -59,7 +59,14 @@ export class RenewalsService {
     }
     const plan = await q.orderBy('pl.sort').executeTakeFirst();
     if (!plan) throw new NoRenewalPlan();
-    const start = Number(await this.subs.terms.renewalStart(db as never, sub.licence_id, sub.item, this.k.clock.now()));
+    const now = this.k.clock.now();
+    if (sub.item !== 'support') {
+      // An add-on that has lapsed while support runs is bought again to end with support, at the days
+      // left: what the order will charge (the shop prices it the same way), not a full year.
+      const coTerm = await this.subs.terms.priceForLicence(db, { kind: 'addon', licenceId: sub.licence_id, addonCode: sub.addon_code, fullPrice: Number(plan.amount), now });
+      if (coTerm?.termEnd != null) return { sub, planId: plan.id, name: plan.name, unitNet: coTerm.unitNet, start: now, end: coTerm.termEnd };
+    }
+    const start = Number(await this.subs.terms.renewalStart(db as never, sub.licence_id, sub.item, now));
     return { sub, planId: plan.id, name: plan.name, unitNet: Number(plan.amount), start, end: addMonths(start, plan.term_months ?? 12) };
   }
 

@@ -223,6 +223,34 @@ describe('renewals', () => {
     assert.equal((await licenceOf(support!.licence_id)).maintenanceUntil, addMonths(goodwill, 12), 'a year after the extended end, not after the paid one');
   });
 
+  test('an add-on that lapsed while support runs: the renew page shows the price and end the order then charges (to the support end)', async () => {
+    t.clock.set(START);
+    const c = await customer('coterm@example.com');
+    await buy(c, [{ sku: 'ms-5' }, { sku: 'ms-antivirus' }]);
+    let [addon, support] = await subsOf(c.id);
+    t.clock.set(YEAR_END - 40 * DAY_MS);
+    let cb = await as(c);
+    await cb.get(`/account/subscriptions/${support!.id}/renew`);
+    await pay(/\/checkout\/review\/(.+)$/.exec(String((await cb.post(`/account/subscriptions/${support!.id}/renew`, { payment_method: 'bank_transfer' })).headers.location))![1]!);
+    await cb.get('/account/subscriptions');
+    await cb.post(`/account/subscriptions/${addon!.id}/cancel`, { cancel: '1' });
+    t.clock.set(YEAR_END + 30 * DAY_MS);
+    [addon, support] = await subsOf(c.id);
+    assert.equal(Number(support!.period_end), addMonths(YEAR_END, 12));
+    cb = await as(c);
+    const form = await cb.get(`/account/subscriptions/${addon!.id}/renew`);
+    assert.equal(form.statusCode, 200);
+    const shownPrice = /<strong>[^<]+<\/strong>: £([0-9.,]+) plus any VAT/.exec(form.body)?.[1];
+    assert.match(form.body, /from <strong>25 December 2027<\/strong> to <strong>25 November 2028<\/strong>/, 'from today to the support end');
+    const placed = await cb.post(`/account/subscriptions/${addon!.id}/renew`, { payment_method: 'bank_transfer' });
+    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const line = await t.k.db.selectFrom('order_lines').select(['unit_net', 'term_end']).where('order_id', '=', orderId).executeTakeFirstOrThrow();
+    assert.equal(shownPrice, (Number(line.unit_net) / 100).toFixed(2), 'the price shown is the price charged');
+    const full = Number((await t.k.db.selectFrom('catalog_prices').select('amount').where('plan_id', '=', await planIdBySku(t.k.db, 'ms-antivirus')).where('currency', '=', 'GBP').executeTakeFirstOrThrow()).amount);
+    assert.ok(Number(line.unit_net) < full, `less than a full year: ${line.unit_net} of ${full}`);
+    assert.equal(Number(line.term_end), Number(support!.period_end));
+  });
+
   test('a suspended or revoked licence is neither reminded about nor renewed', async () => {
     t.clock.set(START);
     const c = await customer('revoked@example.com');

@@ -34,6 +34,8 @@ describe('entitlement and renewal start', () => {
     assert.equal(renewalStart(live, END + 14 * DAY_MS, 14), END + 14 * DAY_MS);
     // Cancelled then renewed before the end: still continues from the paid end.
     assert.equal(renewalStart({ ...live, cancelAtPeriodEnd: true }, END - DAY_MS, 14), END);
+    // Cancelled and lapsed at the paid end (no grace, the content stopped then): renewed later, from today.
+    assert.equal(renewalStart({ ...live, cancelAtPeriodEnd: true }, END + 5 * DAY_MS, 14), END + 5 * DAY_MS);
   });
 });
 

@@ -27,10 +27,11 @@ export function entitlementEnd(s: Term, graceDays: number): number {
 
 /**
  * A renewal continues from the paid end while the subscription has not lapsed (early, or late within
- * the grace period: the grace days were used, so they are paid for); once lapsed it starts today.
+ * the grace period: the grace days were used, so they are paid for); once lapsed it starts today. One
+ * cancelled at period end lapses at that end, with no grace used: renewed after it, it starts today.
  */
 export function renewalStart(s: Term, now: number, graceDays: number): number {
-  return statusAt({ ...s, cancelAtPeriodEnd: false }, now, graceDays) === 'expired' ? now : s.periodEnd;
+  return statusAt(s, now, graceDays) === 'expired' ? now : s.periodEnd;
 }
 
 /**
