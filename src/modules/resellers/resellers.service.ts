@@ -93,6 +93,9 @@ export class ResellerService {
     const plan = await this.k.db.selectFrom('catalog_plans').select(['id', 'kind']).where('sku', '=', (sku ?? '').trim()).executeTakeFirst();
     if (!plan) throw new InvalidResellerInput('No plan has this SKU.');
     const raw = (amount ?? '').trim();
+    // Resellers order new licences (the reseller order form); renewals, upgrades and add-ons for a
+    // licence are bought in the shop at its prices, so a reseller price for them would never apply.
+    if (raw && plan.kind !== 'perpetual') throw new InvalidResellerInput('Reseller prices are for new licences only: renewals, upgrades and add-ons are bought in the shop at its prices.');
     if (!raw) {
       await this.k.db.deleteFrom('reseller_prices').where('reseller_id', '=', resellerId).where('plan_id', '=', plan.id).where('currency', '=', r.currency).execute();
     } else {

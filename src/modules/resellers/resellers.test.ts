@@ -58,6 +58,12 @@ describe(`resellers (${TEST_DIALECT})`, () => {
     assert.equal(badPrice.statusCode, 400);
     assert.equal((await owner.post(`/admin/resellers/${beta.id}/prices`, { sku: 'ms-5', amount: '100.00' })).statusCode, 200);
     assert.equal(Number((await t.k.db.selectFrom('reseller_prices').select('unit_net').where('reseller_id', '=', beta.id).executeTakeFirstOrThrow()).unit_net), 10000);
+    // A renewal or add-on price would never apply (resellers order new licences): refused, nothing stored.
+    await owner.get(`/admin/resellers/${beta.id}`);
+    const renewalPrice = await owner.post(`/admin/resellers/${beta.id}/prices`, { sku: 'ms-antivirus', amount: '10.00' });
+    assert.equal(renewalPrice.statusCode, 400);
+    assert.match(renewalPrice.body, /for new licences only/);
+    assert.equal((await t.k.db.selectFrom('reseller_prices').select('plan_id').where('reseller_id', '=', beta.id).execute()).length, 1);
     const support = await staffBrowser(t, 'support');
     assert.equal((await support.get('/admin/resellers')).statusCode, 403);
   });
