@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { refuseNulCharacters } from './kernel/http/nul-guard.js';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { FastLane } from './kernel/http/fast-lane.js';
@@ -53,6 +53,7 @@ export interface App {
 export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer } = {}): Promise<App> {
   let frameworkError: LicensingModule['frameworkError'] = (err, _request, reply) => { reply.code(err.statusCode ?? 400).send({ error: { code: 'BAD_REQUEST', message: 'The path is not valid.', field: 'path' } }); };
   let clientError: LicensingModule['clientError'] = (_err, socket) => { socket.destroy(); };
+  let webFrameworkError: LicensingModule['frameworkError'] = (err, request, reply) => frameworkError(err, request, reply);
   // Plain call-home calls are served in front of the framework (kernel/http/fast-lane.ts).
   const lane = new FastLane();
   const app = Fastify({
@@ -66,7 +67,7 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
     // Path parameters (licence keys, product codes) up to this length reach the routes and get their 404.
     routerOptions: { maxParamLength: 256 },
     // Bad percent-encoding or an over-long parameter never reaches a context: a 400, signed under /api/v1.
-    frameworkErrors: (err, request, reply) => { frameworkError(err, request, reply); },
+    frameworkErrors: (err, request, reply) => { webFrameworkError(err, request, reply); },
     // A request Node's HTTP parser refuses never reaches a route: answered with a signed error object.
     clientErrorHandler: (err, socket) => { clientError(err, socket); },
   });
@@ -98,12 +99,20 @@ export async function buildApp(k: Kernel, opts: { licenceIssuer?: LicenceIssuer 
       : { store: dbRateLimitStore(k.db, k.clock) as never }),
   });
 
-  installErrorHandlers(app, async (request, reply, status, message) => {
+  const problemPage = async (request: FastifyRequest, reply: FastifyReply, status: number, message: string) => {
     const title = status === 404 ? 'Page not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Slow down' : status >= 500 ? 'Something went wrong' : 'There is a problem';
     return page(k.settings, request, reply, { title, status }, (
       <div class="card narrow"><h1>{title}</h1><p>{message}</p><p>{request.auth?.kind === 'staff' && request.url.startsWith('/admin') ? <a href="/admin">Go to the dashboard</a> : <a href="/">Go to the home page</a>}</p></div>
     ));
-  });
+  };
+  installErrorHandlers(app, problemPage);
+  // An address the router cannot read (bad percent-encoding): a page for people, the contract's signed
+  // error object under /api/.
+  webFrameworkError = (err, request, reply) => {
+    if (request.url.startsWith('/api/') || !(request.headers.accept ?? '').includes('text/html')) return frameworkError(err, request, reply);
+    const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+    void problemPage(request, reply, err.statusCode ?? 400, tooLong ? 'This address is too long: check it for a typing mistake.' : 'This address is not valid: check it for a typing mistake.');
+  };
 
   app.get('/healthz', { schema: { response: { 200: Type.Object({ status: Type.String(), database: Type.String() }) } } }, async () => {
     await k.db.selectFrom('settings').select('key').limit(1).execute();

@@ -22,6 +22,17 @@ test('unknown routes: JSON 404 for the API, a friendly page for people; no stack
   assert.equal(html.statusCode, 404);
   assert.match(html.body, /Page not found/);
   assert.doesNotMatch(html.body, /at .*\.ts:\d+/);
+  // An address the router cannot read is a page for people too, not a JSON error in the browser.
+  const garbled = await t.app.inject({ url: '/blog/%ff', headers: { accept: 'text/html' } });
+  assert.equal(garbled.statusCode, 400);
+  assert.match(String(garbled.headers['content-type']), /text\/html/);
+  assert.match(garbled.body, /This address is not valid/);
+  assert.equal((await t.app.inject({ url: '/blog/%ff' })).json().error.code, 'BAD_REQUEST', 'a program still gets the error object');
+  // A knowledge-base or forum address that is no article or category is not found, whatever its letters.
+  for (const url of ['/support/kb/NOPE', '/support/forum/Nope%20Here']) {
+    const r = await t.app.inject({ url, headers: { accept: 'text/html' } });
+    assert.equal(r.statusCode, 404, url);
+  }
 });
 
 test('malformed JSON, wrong types and oversized bodies get 400/413 with a stable code', async () => {

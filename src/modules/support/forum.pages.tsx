@@ -8,7 +8,8 @@ import { RichText } from './richtext.js';
 import { NotAllowed } from './support.errors.js';
 import { fmtTime, TextArea } from './views.js';
 
-const slugParams = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9-]{1,80}$' }) });
+// Any short text: a slug that is no article or category is not found (404), not a malformed request.
+const slugParams = Type.Object({ slug: Type.String({ maxLength: 200 }) });
 const idParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f-]{36}$' }) });
 type Values = Record<string, string | undefined>;
 

@@ -49,7 +49,7 @@ describe('knowledge base', () => {
     assert.match((await anon.get('/support/kb?q=%25')).body, /No article matches/, '% is literal, and drafts are never found');
     assert.match((await anon.get('/support/kb?q=100%25')).body, /No article matches/);
     assert.equal((await anon.get('/support/kb/category/getting-started')).statusCode, 200);
-    assert.equal((await anon.get('/support/kb/NOT_A_SLUG')).statusCode, 400);
+    assert.equal((await anon.get('/support/kb/NOT_A_SLUG')).statusCode, 404, 'no such article: not found, not a malformed request');
   });
 });
 

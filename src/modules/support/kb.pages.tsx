@@ -6,7 +6,8 @@ import type { KbService } from './kb.service.js';
 import { excerpt, RichText } from './richtext.js';
 import { fmtTime } from './views.js';
 
-const slugParams = Type.Object({ slug: Type.String({ pattern: '^[a-z0-9-]{1,80}$' }) });
+// Any short text: a slug that is no article or category is not found (404), not a malformed request.
+const slugParams = Type.Object({ slug: Type.String({ maxLength: 200 }) });
 
 /** The public knowledge base: categories, articles and search. */
 export function registerKbPages(app: FastifyInstance, k: Kernel, kb: KbService): void {
