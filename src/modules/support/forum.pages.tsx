@@ -44,7 +44,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
           <thead><tr><th>Topic</th><th>Started by</th><th>Last post</th></tr></thead>
           <tbody>
             {threads.slice(0, TOPICS_PER_PAGE).map((t) => (
-              <tr><td><a href={`/support/forum/t/${t.id}`}>{t.title}</a>{t.accepted_post_id ? <> <span class="badge ok">Answered</span></> : null}{t.locked ? <> <span class="badge">Locked</span></> : null}{t.hidden ? <> <span class="badge bad">Hidden</span></> : null}</td>
+              <tr><td><a href={`/support/forum/t/${t.id}`}>{t.title}</a>{t.accepted_post_id && (!Number(t.accepted_hidden) || isStaff(request)) ? <> <span class="badge ok">Answered</span></> : null}{t.locked ? <> <span class="badge">Locked</span></> : null}{t.hidden ? <> <span class="badge bad">Hidden</span></> : null}</td>
                 <td>{t.author_name}</td><td>{fmtTime(t.last_post_at)}</td></tr>
             ))}
             {threads.length === 0 ? <tr><td colSpan={3} class="muted">{n > 1 ? <>No topics on this page. <a href={`/support/forum/${c.slug}`}>See the latest</a>.</> : 'No topics yet: start the first one.'}</td></tr> : null}

@@ -33,9 +33,13 @@ export class ForumService {
 
   /** A page of a category's topics, latest first: TOPICS_PER_PAGE of them, and one more when a next page exists. */
   threads(categoryId: string, staff: boolean, page = 1) {
-    let q = this.k.db.selectFrom('support_forum_threads').selectAll().where('category_id', '=', categoryId);
-    if (!staff) q = q.where('hidden', '=', 0);
-    return q.orderBy('last_post_at', 'desc').orderBy('id').limit(TOPICS_PER_PAGE + 1).offset((page - 1) * TOPICS_PER_PAGE).execute();
+    let q = this.k.db.selectFrom('support_forum_threads as t')
+      // An accepted answer that staff hid answers nothing for the public: the list says "Answered" only for a visible one.
+      .leftJoin('support_forum_posts as ap', 'ap.id', 't.accepted_post_id')
+      .selectAll('t').select((eb) => eb.fn.coalesce('ap.hidden', eb.val(1)).as('accepted_hidden'))
+      .where('t.category_id', '=', categoryId);
+    if (!staff) q = q.where('t.hidden', '=', 0);
+    return q.orderBy('t.last_post_at', 'desc').orderBy('t.id').limit(TOPICS_PER_PAGE + 1).offset((page - 1) * TOPICS_PER_PAGE).execute();
   }
 
   async thread(id: string, staff: boolean) {

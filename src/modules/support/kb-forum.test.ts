@@ -91,6 +91,14 @@ describe('forum', () => {
     await sam.post(`/support/forum/p/${postIds[2]}/moderate`, { action: 'hide' });
     assert.doesNotMatch((await anon.get(threadUrl)).body, /cheap pills/);
     assert.match((await sam.get(threadUrl)).body, /cheap pills/, 'staff still see hidden posts');
+    // Hiding the accepted answer takes "Answered" off the public list; unhidden, it is back.
+    await sam.get(threadUrl);
+    await sam.post(`/support/forum/p/${postIds[1]}/moderate`, { action: 'hide' });
+    assert.doesNotMatch((await anon.get('/support/forum/installation')).body, /Answered/);
+    await sam.get(threadUrl);
+    await sam.post(`/support/forum/p/${postIds[1]}/moderate`, { action: 'unhide' });
+    assert.match((await anon.get('/support/forum/installation')).body, /Answered/);
+    await sam.get(threadUrl);
     await sam.post(`${threadUrl}/moderate`, { action: 'lock' });
     await ada.get(threadUrl);
     const locked = await ada.post(`${threadUrl}/reply`, { body: 'Thanks!' });
