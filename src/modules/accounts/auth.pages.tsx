@@ -153,7 +153,7 @@ export function registerAuthPages(app: FastifyInstance, k: Kernel, accounts: Acc
     page(k.settings, request, reply, { title: 'Link expired', variant, status: 400 }, (
       <div class="card narrow">
         <h1>This link has expired</h1>
-        <p>It has been used already, or it is more than its time old. Your password is unchanged.</p>
+        <p>It has already been used, or its time ran out. Your password is unchanged.</p>
         <p><a class="button" href={`${base}/password/forgot`}>Ask for a new link</a></p>
       </div>
     ));

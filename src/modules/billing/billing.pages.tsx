@@ -26,8 +26,8 @@ export function registerBillingAdminPages(app: FastifyInstance, k: Kernel): void
         {error ? <ErrorSummary errors={{ _form: error }} /> : null}
         <div class="grid">
           <form method="post" action="/admin/billing" class="card">
-            <Csrf token={request.csrfToken()} />
             <h2>Sterling exchange rates</h2>
+            <Csrf token={request.csrfToken()} />
             <p class="muted">£ per unit, used for "VAT in sterling" on EUR and USD invoices; the rate used is stored on each invoice.</p>
             <Field label="1 EUR in GBP" name="rate_EUR" value={val('rate_EUR', formatRateMicros(rates.EUR))} />
             <Field label="1 USD in GBP" name="rate_USD" value={val('rate_USD', formatRateMicros(rates.USD))} />

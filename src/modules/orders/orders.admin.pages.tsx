@@ -154,6 +154,6 @@ function TaxEvidence({ json }: { json: string }) {
   }
   const shown = facts.filter(([, v]) => v !== null && v !== undefined && v !== '');
   return shown.length === 0 ? null : (
-    <dl class="facts muted">{shown.map(([k, v]) => <><dt>{k}</dt><dd class="pre-wrap">{typeof v === 'string' ? v : JSON.stringify(v)}</dd></>)}</dl>
+    <dl class="facts muted">{shown.map(([k, v]) => <><dt>{k}</dt><dd class="pre-wrap">{typeof v === 'string' ? v : /At$/.test(k) && typeof v === 'number' ? new Date(v).toISOString() : JSON.stringify(v)}</dd></>)}</dl>
   );
 }
