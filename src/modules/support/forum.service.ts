@@ -15,8 +15,13 @@ export const TOPICS_PER_PAGE = 50;
 export function displayName(fullName: string): string {
   const parts = fullName.trim().split(/\s+/).filter(Boolean);
   if (parts.length === 0) return 'Customer';
-  return parts.length === 1 ? parts[0]!.slice(0, 40) : `${parts[0]!.slice(0, 40)} ${parts[parts.length - 1]![0]!.toUpperCase()}.`;
+  // Whole characters as people see them: cutting by UTF-16 unit split an emoji or an accented letter in two.
+  const first = graphemes(parts[0]!).slice(0, 40).join('');
+  return parts.length === 1 ? first : `${first} ${graphemes(parts[parts.length - 1]!)[0]!.toUpperCase()}.`;
 }
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const graphemes = (s: string): string[] => Array.from(segmenter.segment(s), (g) => g.segment);
 
 export class ForumService {
   constructor(private readonly k: Kernel) {}

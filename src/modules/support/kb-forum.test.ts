@@ -170,5 +170,8 @@ describe('forum', () => {
     assert.equal(displayName('Ada King Lovelace'), 'Ada L.');
     assert.equal(displayName('Cher'), 'Cher');
     assert.equal(displayName('   '), 'Customer');
+    assert.equal(displayName('Zoë 👩‍💻Coder'), 'Zoë 👩‍💻.', 'an initial that is an emoji stays whole');
+    assert.equal(displayName('Ana Éclair'), 'Ana É.');
+    assert.equal(displayName('😀'.repeat(50)), '😀'.repeat(40), 'a long first name is cut between characters');
   });
 });
