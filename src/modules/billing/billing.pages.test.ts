@@ -1,27 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
-import { TestBrowser } from '../../kernel/testing/http.js';
+import { staffBrowser } from '../newsletter/testing.js';
 import { loadBank, loadExchangeRates, loadSeller } from './index.js';
 
 let t: TestApp;
-
-async function staff(role: string): Promise<TestBrowser> {
-  const email = `${role}@vendor.example`;
-  await t.modules.accounts.staff.createStaff({ email, name: role, role, password: 'correct horse battery 9' }, null);
-  const b = new TestBrowser(t.app);
-  await b.get('/admin/login');
-  assert.equal((await b.post('/admin/login', { email, password: 'correct horse battery 9' })).statusCode, 303);
-  return b;
-}
 
 before(async () => { t = await testApp(); });
 after(async () => { await t.close(); });
 
 describe('Admin → Billing', () => {
   test('managers save the exchange rates there; the seller and bank details are only shown, and only the owner changes them, in Settings', async () => {
-    const owner = await staff('owner');
-    const admin = await staff('admin');
+    const owner = await staffBrowser(t, 'owner');
+    const admin = await staffBrowser(t, 'admin');
     await owner.get('/admin/settings');
     assert.equal((await owner.post('/admin/settings/seller', { name: 'Vendor Ltd', address: '1 High Street\nLeeds', vat_number: 'GB123456789', company_number: '01234567' })).statusCode, 200);
     assert.equal((await owner.post('/admin/settings/bank', { account_name: 'Vendor Ltd', bank_name: 'Bank', sort_code: '12-34-56', account_number: '12345678', iban: '', bic: '', payment_terms_days: '14' })).statusCode, 200);
@@ -52,7 +43,7 @@ describe('Admin → Billing', () => {
     assert.match(bad.body, /value="twelve"/, 'what was typed comes back');
     assert.deepEqual(await loadExchangeRates(t.k.settings), { EUR: 856_123 });
 
-    const sales = await staff('sales');
+    const sales = await staffBrowser(t, 'sales');
     assert.equal((await sales.get('/admin/billing')).statusCode, 200);
     assert.equal((await sales.post('/admin/billing', { rate_EUR: '1.5' })).statusCode, 403);
   });

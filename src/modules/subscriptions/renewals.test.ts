@@ -67,6 +67,8 @@ async function pay(orderId: string): Promise<void> {
   assert.equal(await t.modules.orders.fulfilment.markPaid(orderId, { kind: 'staff', id: null }, { provider: 'bank_transfer', providerRef: null, providerPaymentRef: null, amount: Number(o.total_gross), currency: 'GBP', note: null }), 'paid');
 }
 
+/** The order a renew or upgrade form made, from its redirect to the review page. */
+const reviewedOrder = (res: { headers: Record<string, unknown> }) => /\/checkout\/review\/(.+)$/.exec(String(res.headers.location))![1]!;
 const subsOf = (customerId: string) => t.k.db.selectFrom('subscriptions').selectAll().where('customer_id', '=', customerId).orderBy('item').execute();
 const reminders = (to: string) => t.k.db.selectFrom('mail_outbox').select(['subject', 'text_body']).where('to_addr', '=', to).where('category', '=', 'renewal').orderBy('created_at').execute();
 const licenceOf = async (id: string) => (await t.issuer.find(t.k.db, id))!;
@@ -154,7 +156,7 @@ describe('renewals', () => {
     assert.match(form.body, /from <strong>25 November 2027<\/strong> to <strong>25 November 2028<\/strong>/);
     const placed = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
     assert.equal(placed.statusCode, 303);
-    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const orderId = reviewedOrder(placed);
     await cb.get(`/account/subscriptions/${sub!.id}/renew`);
     const again = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
     assert.equal(String(again.headers.location), `/checkout/review/${orderId}`, 'a second click finds the same draft order');
@@ -178,7 +180,7 @@ describe('renewals', () => {
     let cb = await as(c);
     await cb.get(`/account/subscriptions/${sub!.id}/renew`);
     const placed = await cb.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'bank_transfer' });
-    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const orderId = reviewedOrder(placed);
     await t.modules.orders.payments.start(orderId, { kind: 'customer', id: c.id });
     const order = await t.k.db.selectFrom('orders').select(['status', 'reference']).where('id', '=', orderId).executeTakeFirstOrThrow();
     assert.equal(order.status, 'awaiting_payment');
@@ -219,7 +221,7 @@ describe('renewals', () => {
     const form = await cb.get(`/account/subscriptions/${support!.id}/renew`);
     assert.match(form.body, /from <strong>23 February 2028<\/strong> to <strong>23 February 2029<\/strong>/);
     const placed = await cb.post(`/account/subscriptions/${support!.id}/renew`, { payment_method: 'bank_transfer' });
-    await pay(/\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!);
+    await pay(reviewedOrder(placed));
     assert.equal((await licenceOf(support!.licence_id)).maintenanceUntil, addMonths(goodwill, 12), 'a year after the extended end, not after the paid one');
   });
 
@@ -231,7 +233,7 @@ describe('renewals', () => {
     t.clock.set(YEAR_END - 40 * DAY_MS);
     let cb = await as(c);
     await cb.get(`/account/subscriptions/${support!.id}/renew`);
-    await pay(/\/checkout\/review\/(.+)$/.exec(String((await cb.post(`/account/subscriptions/${support!.id}/renew`, { payment_method: 'bank_transfer' })).headers.location))![1]!);
+    await pay(reviewedOrder(await cb.post(`/account/subscriptions/${support!.id}/renew`, { payment_method: 'bank_transfer' })));
     await cb.get('/account/subscriptions');
     await cb.post(`/account/subscriptions/${addon!.id}/cancel`, { cancel: '1' });
     t.clock.set(YEAR_END + 30 * DAY_MS);
@@ -243,7 +245,7 @@ describe('renewals', () => {
     const shownPrice = /<strong>[^<]+<\/strong>: £([0-9.,]+) plus any VAT/.exec(form.body)?.[1];
     assert.match(form.body, /from <strong>25 December 2027<\/strong> to <strong>25 November 2028<\/strong>/, 'from today to the support end');
     const placed = await cb.post(`/account/subscriptions/${addon!.id}/renew`, { payment_method: 'bank_transfer' });
-    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const orderId = reviewedOrder(placed);
     const line = await t.k.db.selectFrom('order_lines').select(['unit_net', 'term_end']).where('order_id', '=', orderId).executeTakeFirstOrThrow();
     assert.equal(shownPrice, (Number(line.unit_net) / 100).toFixed(2), 'the price shown is the price charged');
     const full = Number((await t.k.db.selectFrom('catalog_prices').select('amount').where('plan_id', '=', await planIdBySku(t.k.db, 'ms-antivirus')).where('currency', '=', 'GBP').executeTakeFirstOrThrow()).amount);
@@ -347,7 +349,7 @@ describe('renewal by card (Stripe\'s servers faked by the local stand-in)', () =
     const form = await cb2.get(`/account/subscriptions/${sub!.id}/renew`);
     assert.match(form.body, /value="stripe" checked/, 'the renewal mode preselects card');
     const placed = await cb2.post(`/account/subscriptions/${sub!.id}/renew`, { payment_method: 'stripe' });
-    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const orderId = reviewedOrder(placed);
     await cb2.get(`/checkout/review/${orderId}`);
     const payRes = await cb2.post(`/checkout/pay/${orderId}`, {});
     const sessionId = /\/pay\/(cs_test_[A-Za-z0-9_-]+)$/.exec(String(payRes.headers.location))![1]!;
@@ -381,7 +383,7 @@ describe('pro-rata upgrades', () => {
     const spamPlan = await planIdBySku(t.k.db, 'ms-spamfilter');
     const placed = await cb.post(`/account/subscriptions/${support!.id}/upgrade`, { plan_id: spamPlan, payment_method: 'bank_transfer' });
     assert.equal(placed.statusCode, 303, placed.body);
-    const orderId = /\/checkout\/review\/(.+)$/.exec(String(placed.headers.location))![1]!;
+    const orderId = reviewedOrder(placed);
     const review = await cb.get(`/checkout/review/${orderId}`);
     assert.match(review.body, /£27\.12/);
     const order = await t.k.db.selectFrom('orders').select(['total_net', 'total_tax', 'total_gross']).where('id', '=', orderId).executeTakeFirstOrThrow();
@@ -397,7 +399,7 @@ describe('pro-rata upgrades', () => {
     await cb.get(`/account/subscriptions/${support!.id}/upgrade`);
     assert.doesNotMatch(cb.lastHtml, /Spam filter updates/, 'an add-on already running is not offered again');
     const up = await cb.post(`/account/subscriptions/${support!.id}/upgrade`, { plan_id: upPlan, payment_method: 'bank_transfer' });
-    const upOrder = /\/checkout\/review\/(.+)$/.exec(String(up.headers.location))![1]!;
+    const upOrder = reviewedOrder(up);
     assert.equal(Number((await t.k.db.selectFrom('orders').select('total_net').where('id', '=', upOrder).executeTakeFirstOrThrow()).total_net), 5479);
     await pay(upOrder);
     assert.equal((await licenceOf(support!.licence_id)).maxUsers, 10);
