@@ -84,7 +84,7 @@ export function installAuthHooks(app: FastifyInstance, k: Kernel): void {
     // come back to the page it was on, rather than a bare refusal. Nothing of the form is acted on.
     if (!request.auth && typeof token === 'string' && token.startsWith('s.')) {
       const area = request.url.startsWith('/admin') ? '/admin' : '/account';
-      return reply.redirect(`${area}/login?next=${encodeURIComponent(safeNext(sameSiteReferer(request, k.config.publicUrl), area))}`, 303);
+      return reply.redirect(`${area}/login?next=${encodeURIComponent(safeNext(refererPath(request), area))}`, 303);
     }
     throw new CsrfFailed();
   });
@@ -106,13 +106,14 @@ export function requireStaff(...roles: StaffRole[]) {
   };
 }
 
-/** The path of the page a form was sent from, when the browser says and it is on this site. */
-function sameSiteReferer(request: FastifyRequest, publicUrl: string): string | undefined {
-  const referer = request.headers.referer;
-  if (!referer) return undefined;
+/**
+ * The path of the page a form was sent from, when the browser says (the request already passed the
+ * same-origin check; safeNext() keeps any path on this site).
+ */
+function refererPath(request: FastifyRequest): string | undefined {
   try {
-    const u = new URL(referer);
-    return u.origin === new URL(publicUrl).origin || u.host === request.headers.host ? u.pathname + u.search : undefined;
+    const u = new URL(request.headers.referer ?? '');
+    return u.pathname + u.search;
   } catch {
     return undefined;
   }
