@@ -120,10 +120,29 @@ export async function retentionRuns(k: Kernel, limit = 30) {
   return rows.map((r) => ({ ...r, report: JSON.parse(r.report) as RetentionReport[] }));
 }
 
+/** A run staff asked for ("Run now"): the same work as the daily one, in the job worker, not the web request. */
+export const RETENTION_NOW_JOB = 'privacy.retention.now';
+
 export function registerRetentionJob(k: Kernel): void {
-  k.jobs.every(RETENTION_JOB, DAY_MS, async () => {
+  const run = async () => {
     // Not retried on failure: the rules that worked are done, the report says which did not.
     const r = await runRetention(k);
     if (r.failures) k.log.warn({ report: r.id, failures: r.failures }, 'retention rules failed');
-  });
+  };
+  k.jobs.every(RETENTION_JOB, DAY_MS, run);
+  k.jobs.register(RETENTION_NOW_JOB, run);
+}
+
+/**
+ * Queues a run now, unless one asked for is still queued or running (a second click waits for it).
+ * Returns whether a run was queued by this call.
+ */
+export async function queueRetentionRun(k: Kernel): Promise<boolean> {
+  if (await retentionRunPending(k)) return false;
+  return (await k.jobs.enqueue(RETENTION_NOW_JOB, null, { maxAttempts: 1 })) !== null;
+}
+
+/** Whether a run staff asked for is queued or running. */
+export async function retentionRunPending(k: Kernel): Promise<boolean> {
+  return !!(await k.db.selectFrom('jobs').select('id').where('name', '=', RETENTION_NOW_JOB).where('status', 'in', ['queued', 'running']).executeTakeFirst());
 }

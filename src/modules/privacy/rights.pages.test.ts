@@ -178,6 +178,28 @@ describe('Admin → Privacy', () => {
     assert.match(res.body, /licensing\.callhome_ips/);
     assert.match(res.body, /failed: TypeError/);
   });
+
+  test('"Run now" queues a run for the job worker; the page reloads until its report is there; a second click queues nothing', async () => {
+    const staff = await staffBrowser(t, 'admin');
+    const runs = async () => (await t.k.db.selectFrom('privacy_retention_runs').select('id').execute()).length;
+    const before = await runs();
+    await staff.get('/admin/privacy/retention');
+    assert.equal((await staff.post('/admin/privacy/retention/run', {})).statusCode, 303);
+    assert.equal(await runs(), before, 'nothing ran in the web request');
+    const waiting = await staff.get('/admin/privacy/retention');
+    assert.match(waiting.body, /A run is queued or running/);
+    assert.equal(waiting.headers.refresh, '5');
+    assert.doesNotMatch(waiting.body, /action="\/admin\/privacy\/retention\/run"/);
+    await staff.get('/admin/privacy');
+    assert.equal((await staff.post('/admin/privacy/retention/run', {})).statusCode, 303);
+    assert.equal((await t.k.db.selectFrom('jobs').select('id').where('name', '=', 'privacy.retention.now').execute()).length, 1, 'one run queued');
+    await t.k.jobs.drain();
+    assert.equal((await t.k.db.selectFrom('jobs').select('status').where('name', '=', 'privacy.retention.now').executeTakeFirstOrThrow()).status, 'done');
+    assert.ok(await runs() > before, 'its report is written');
+    const done = await staff.get('/admin/privacy/retention');
+    assert.equal(done.headers.refresh, undefined);
+    assert.match(done.body, /Run now/);
+  });
 });
 
 describe('telling processors about an erasure', () => {

@@ -7,7 +7,7 @@ import { loadBrand } from '../../kernel/views/brand.js';
 import { AccountNav, REMEMBER_COOKIE, SESSION_COOKIE, requireCustomer, requireStaff, verifyPassword } from '../accounts/index.js';
 import { eraseSubject, subjectAccess, type ErasureResult, type Requester, type SubjectArchive } from './subject-rights.js';
 import { hasPublishPermission, publishedTestimonials, saveTestimonial, testimonialOf, testimonialWording, withdrawTestimonialPermission } from './testimonials.js';
-import { retentionRuns, runRetention } from './retention.js';
+import { queueRetentionRun, retentionRunPending, retentionRuns } from './retention.js';
 import { PrivacyNotConfirmed, PrivacyNotFound, PrivacyWrongPassword } from './privacy.errors.js';
 
 const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
@@ -228,13 +228,17 @@ export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
   });
 
   app.get('/admin/privacy/retention', { preHandler: requireStaff('owner', 'admin') }, async (request, reply) => {
-    const runs = await retentionRuns(k, 30);
+    const [runs, pending] = await Promise.all([retentionRuns(k, 30), retentionRunPending(k)]);
+    // Without script (the CSP allows none): the browser reloads while the run is queued or running.
+    if (pending) reply.header('refresh', '5');
     return page(k.settings, request, reply, { title: 'Retention reports', variant: 'admin' }, (
       <>
         <p><a href="/admin/privacy">Privacy</a></p>
         <h1>Retention reports</h1>
         <p>The retention job runs daily and applies every rule below; each run is reported here (kept a year).</p>
-        <form method="post" action="/admin/privacy/retention/run"><Csrf token={request.csrfToken()} /><button type="submit">Run now</button></form>
+        {pending
+          ? <p class="card" role="status">A run is queued or running: this page reloads until its report appears below.</p>
+          : <form method="post" action="/admin/privacy/retention/run"><Csrf token={request.csrfToken()} /><button type="submit">Run now</button></form>}
         {runs.length === 0 ? <p>Not run yet.</p> : runs.map((r) => (
           <section class="card">
             <h2>{fmt(r.started_at)}{r.failures ? ` — ${r.failures} failed` : ''}</h2>
@@ -248,9 +252,9 @@ export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
     ));
   });
 
+  // Queued for the job worker: the rules may take long on a big database, and a web request is no place to wait.
   app.post('/admin/privacy/retention/run', { preHandler: requireStaff('owner', 'admin'), schema: { body: formBody({}) } }, async (request, reply) => {
-    await runRetention(k);
-    await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'privacy.retention_run', ip: request.ip });
+    if (await queueRetentionRun(k)) await k.audit.record({ actorKind: 'staff', actorId: request.auth!.subjectId, action: 'privacy.retention_run', ip: request.ip });
     return reply.redirect('/admin/privacy/retention', 303);
   });
 }
