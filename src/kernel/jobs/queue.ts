@@ -5,6 +5,7 @@ import type { DialectFlags } from '../db/dialect.js';
 import { lockSkipLocked } from '../db/dialect.js';
 import { newId } from '../crypto/tokens.js';
 import type { Clock } from '../clock.js';
+import { withoutAddresses } from '../privacy/log-text.js';
 
 export type JobHandler = (payload: any, ctx: { jobId: string; attempt: number }) => Promise<void>;
 
@@ -151,7 +152,7 @@ export class JobQueue {
       await this.db.updateTable('jobs').set({ status: 'done', finished_at: this.clock.now(), locked_until: null, last_error: null })
         .where('id', '=', job.id).where('locked_by', '=', this.workerId).execute();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = withoutAddresses(err instanceof Error ? err.message : String(err));
       const dead = job.attempts >= job.max_attempts;
       // Exponential backoff with a cap: 2 s, 4 s, 8 s … 1 h.
       const delay = Math.min(3_600_000, 1000 * 2 ** job.attempts);

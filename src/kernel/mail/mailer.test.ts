@@ -34,6 +34,32 @@ test('once SMTP is set, held mail is released and delivered to a real SMTP peer 
   assert.ok(rows.every((r) => r.status === 'sent'));
 });
 
+test('a refusal that quotes the recipient keeps the address out of the logs and the job table', async () => {
+  await t.k.settings.set(SMTP_SETTING, { url: peer.url, from: 'Vendor <noreply@vendor.example>' });
+  peer.refuse = '5.1.1 <private.person@readers.example>: Recipient address rejected';
+  const warnings: string[] = [];
+  const warn = t.k.log.warn;
+  t.k.log.warn = (o: unknown) => { warnings.push(JSON.stringify(o)); };
+  try {
+    const id = await t.k.mail.send({ to: 'private.person@readers.example', subject: 'Refused', text: 'x', category: 'test' });
+    await t.k.jobs.runDue();
+    const row = await t.k.db.selectFrom('mail_outbox').select('last_error').where('id', '=', id).executeTakeFirstOrThrow();
+    assert.match(row.last_error!, /private\.person@readers\.example/, 'the outbox row keeps the whole refusal');
+    assert.ok(warnings.length >= 2, 'the mailer and the job queue both logged the failure');
+    for (const w of warnings) {
+      assert.doesNotMatch(w, /private\.person|readers\.example/);
+      assert.match(w, /\[address\]>?: Recipient address rejected/);
+    }
+    const job = await t.k.db.selectFrom('jobs').select('last_error').where('name', '=', 'mail.deliver').where('last_error', 'is not', null).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    assert.doesNotMatch(job.last_error!, /readers\.example/);
+  } finally {
+    t.k.log.warn = warn;
+    peer.refuse = null;
+    // Out of the later tests' way: a held message is not retried.
+    await t.k.db.updateTable('mail_outbox').set({ status: 'held' }).where('subject', '=', 'Refused').execute();
+  }
+});
+
 test('a refusing server is retried with backoff, and the mail goes out once it accepts', async () => {
   peer.refuse = 'try later';
   const before = peer.received.length;

@@ -8,6 +8,7 @@ import type { JobQueue, Logger } from '../jobs/queue.js';
 import type { Settings } from '../settings/settings.js';
 import { newId } from '../crypto/tokens.js';
 import type { Secrets } from '../crypto/secrets.js';
+import { withoutAddresses } from '../privacy/log-text.js';
 
 export interface OutgoingMail {
   to: string;
@@ -209,13 +210,13 @@ export class Mailer {
     if (outcome === 'uncertain') {
       await mine().where('status', '=', 'sending')
         .set({ status: 'uncertain', attempts: row.attempts + 1, claim_until: null, last_error: `No answer from the server after the message was handed over: ${message}`.slice(0, 1000) }).execute();
-      this.log.warn({ mailId: id, err: message }, 'mail delivery ended without an answer; held as uncertain');
+      this.log.warn({ mailId: id, err: withoutAddresses(message) }, 'mail delivery ended without an answer; held as uncertain');
       return;
     }
     await mine().where('status', '=', 'sending')
       .set({ status: 'queued', attempts: row.attempts + 1, claim_until: null, last_error: message.slice(0, 1000) }).execute();
-    // The outbox row never carries the recipient into logs: only its id.
-    this.log.warn({ mailId: id, err: message }, 'mail delivery failed; will retry');
+    // The outbox row never carries the recipient into logs: only its id (the job queue logs the error too).
+    this.log.warn({ mailId: id, err: withoutAddresses(message) }, 'mail delivery failed; will retry');
     throw error;
   }
 
