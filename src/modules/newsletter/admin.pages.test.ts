@@ -61,6 +61,10 @@ describe('blog: written in the admin, published on /blog and in the feeds', () =
     await owner.get('/admin/newsletter/posts/new');
     const badKind = await owner.post('/admin/newsletter/posts', { title: 'x', kind: 'nope', body: 'x' });
     assert.equal(badKind.statusCode, 400);
+    for (const inherited of ['constructor', '__proto__', 'toString']) {
+      await owner.get('/admin/newsletter/posts/new');
+      assert.equal((await owner.post('/admin/newsletter/posts', { title: `x ${inherited}`, kind: inherited, body: 'x' })).statusCode, 400, inherited);
+    }
     const unknown = await owner.get('/admin/newsletter/posts/no-such-id');
     assert.equal(unknown.statusCode, 404);
   });
@@ -79,6 +83,12 @@ describe('blog: written in the admin, published on /blog and in the feeds', () =
     await seedSubscribers(t.k, 3);
     const nav = await owner.get('/admin/newsletter');
     assert.match(nav.body, /href="\/admin\/newsletter"/, 'in the admin menu');
+    // A name every object inherits is no list: refused, nothing stored (`in` found them, and the pages then failed).
+    for (const inherited of ['constructor', '__proto__', 'valueOf']) {
+      await owner.get('/admin/newsletter/campaigns/new');
+      assert.equal((await owner.post('/admin/newsletter/campaigns', { list: inherited, subject: 'Odd list', intro: 'x' })).statusCode, 400, inherited);
+    }
+    assert.equal((await t.k.db.selectFrom('newsletter_campaigns').select('id').where('subject', '=', 'Odd list').execute()).length, 0);
     await owner.get('/admin/newsletter/campaigns/new');
     const created = await owner.post('/admin/newsletter/campaigns', { list: 'newsletter', subject: 'November news', intro: 'Hello **all**.', posts: postId });
     assert.equal(created.statusCode, 303);

@@ -34,6 +34,7 @@ export const LISTS: Record<ListId, ListDef> = {
 
 export const LIST_IDS = Object.keys(LISTS) as ListId[];
 
-export const isListId = (v: unknown): v is ListId => typeof v === 'string' && v in LISTS;
+// Own keys only: `in` also finds `constructor`, `__proto__` and the rest of Object.prototype.
+export const isListId = (v: unknown): v is ListId => typeof v === 'string' && Object.hasOwn(LISTS, v);
 
 export const listByCode = (code: string): ListDef | undefined => Object.values(LISTS).find((l) => l.code === code);

@@ -19,7 +19,7 @@ function validate(input: PostInput): Pick<NewsletterPostsTable, 'title' | 'slug'
   const slug = (input.slug ?? '').trim().toLowerCase() || slugify(title);
   if (!/^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$/.test(slug)) throw new InvalidInput('The address (slug) may hold lower-case letters, digits and hyphens, up to 80 characters, e.g. release-8-1.');
   const kind = input.kind ?? 'release';
-  if (!(kind in POST_KINDS)) throw new InvalidInput(`Kind must be one of: ${Object.keys(POST_KINDS).join(', ')}.`);
+  if (!Object.hasOwn(POST_KINDS, kind)) throw new InvalidInput(`Kind must be one of: ${Object.keys(POST_KINDS).join(', ')}.`);
   const body = (input.body ?? '').replace(/\r\n?/g, '\n');
   if (!body.trim()) throw new InvalidInput('Write the post (Markdown).');
   if (body.length > 100_000) throw new InvalidInput('The post is too long (at most 100,000 characters).');
