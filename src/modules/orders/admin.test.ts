@@ -74,6 +74,8 @@ describe('admin', () => {
     const o = await t.k.db.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     assert.equal(o.channel, 'phone');
     assert.equal(o.status, 'draft');
+    // An unknown status filter, an inherited name included, lists every order.
+    for (const filter of ['nonsense', 'constructor']) assert.ok((await owner.get(`/admin/orders?status=${filter}`)).body.includes(o.reference), filter);
     const orderPage = await owner.get(orderPath);
     // The tax evidence one fact a line (a single JSON line ran out of the Buyer card).
     assert.match(orderPage.body, /<dl class="facts muted"><dt>[^<]+<\/dt><dd class="pre-wrap">/);

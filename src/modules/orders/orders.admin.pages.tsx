@@ -25,7 +25,7 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
 
   app.get('/admin/orders', { preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ status: Type.Optional(Type.String({ maxLength: 20 })) }) } }, async (request, reply) => {
     const s = (request.query as { status?: string }).status;
-    const status = s && s in TRANSITIONS ? (s as OrderStatus) : null;
+    const status = s && Object.hasOwn(TRANSITIONS, s) ? (s as OrderStatus) : null;
     const rows = await listOrders(k.db, status);
     return page(k.settings, request, reply, { title: 'Orders', variant: 'admin' }, (
       <>

@@ -35,7 +35,7 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
     preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ view: Type.Optional(Type.String({ maxLength: 20 })) }) },
   }, async (request, reply) => {
     const raw = (request.query as { view?: string }).view ?? 'due';
-    const view: View = raw in VIEWS ? (raw as View) : 'due';
+    const view: View = Object.hasOwn(VIEWS, raw) ? (raw as View) : 'due';
     const [rows, grace] = await Promise.all([list(view), subs.graceDays()]);
     return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin' }, (
       <>

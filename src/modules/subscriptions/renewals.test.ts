@@ -484,6 +484,10 @@ describe('admin', () => {
     assert.match((await owner.get('/admin/subscriptions?view=past_due')).body, /admin-view@example\.com/);
     assert.doesNotMatch((await owner.get('/admin/subscriptions?view=due')).body, /admin-view@example\.com/);
     assert.equal((await owner.get('/admin/subscriptions?view=nonsense')).statusCode, 200);
+    // A name every object inherits is no view: the default one is shown, as for any unknown name.
+    for (const inherited of ['constructor', 'toString']) {
+      assert.match((await owner.get(`/admin/subscriptions?view=${inherited}`)).body, /<strong>Renewals due<\/strong>/, inherited);
+    }
     t.clock.set(START + 40 * DAY_MS);
     owner = await staff();
     const revenue = await owner.get('/admin/subscriptions/revenue');
