@@ -89,6 +89,19 @@ export function Field(props: {
   );
 }
 
+/**
+ * Newer/older links under a list shown a page at a time, latest first (`?page=` on `base`); nothing when
+ * the list fits on its first page. `what` names the items ("posts", "topics").
+ */
+export function Pager({ base, page, hasMore, what }: { base: string; page: number; hasMore: boolean; what: string }) {
+  if (page <= 1 && !hasMore) return null;
+  return (
+    <nav class="blog-pager" aria-label={`More ${what}`}>
+      {page > 1 ? <a href={`${base}?page=${page - 1}`}>Newer {what}</a> : null} {hasMore ? <a href={`${base}?page=${page + 1}`}>Older {what}</a> : null}
+    </nav>
+  );
+}
+
 export function Csrf({ token }: { token: string }) {
   return <input type="hidden" name="_csrf" value={token} />;
 }

@@ -8,6 +8,7 @@ import { POST_KINDS, publishedBySlug, publishedPosts } from './posts.service.js'
 import { atomFeed, rssFeed } from './feeds.js';
 import { signupWording } from './consent.js';
 import { SafeHtml, SignupForm, fmtDate } from './views.js';
+import { Pager } from '../../kernel/views/layout.js';
 
 const PER_PAGE = 10;
 const FEED_SIZE = 20;
@@ -33,11 +34,7 @@ export function registerBlogPages(app: FastifyInstance, k: Kernel): void {
                 <p><a href={`/blog/${p.slug}`}>Read “{p.title}”</a></p>
               </article>
             ))}
-            {n > 1 || posts.length > PER_PAGE ? (
-              <nav class="blog-pager" aria-label="More posts">
-                {n > 1 ? <a href={`/blog?page=${n - 1}`}>Newer posts</a> : null} {posts.length > PER_PAGE ? <a href={`/blog?page=${n + 1}`}>Older posts</a> : null}
-              </nav>
-            ) : null}
+            <Pager base="/blog" page={n} hasMore={posts.length > PER_PAGE} what="posts" />
           </div>
           <aside class="card" aria-labelledby="signup-heading">
             <h2 id="signup-heading">Get the newsletter</h2>

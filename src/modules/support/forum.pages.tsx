@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { formBody, LONG_FORM_BODY_LIMIT, page, pageNumber, PAGE_QUERY } from '../../kernel/http/page.js';
-import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
+import { Csrf, ErrorSummary, Field, Pager } from '../../kernel/views/layout.js';
 import { TOPICS_PER_PAGE, type ForumService } from './forum.service.js';
 import { RichText } from './richtext.js';
 import { NotAllowed } from './support.errors.js';
@@ -50,11 +50,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
             {threads.length === 0 ? <tr><td colSpan={3} class="muted">{n > 1 ? <>No topics on this page. <a href={`/support/forum/${c.slug}`}>See the latest</a>.</> : 'No topics yet: start the first one.'}</td></tr> : null}
           </tbody>
         </table></div>
-        {n > 1 || threads.length > TOPICS_PER_PAGE ? (
-          <nav class="blog-pager" aria-label="More topics">
-            {n > 1 ? <a href={`/support/forum/${c.slug}?page=${n - 1}`}>Newer topics</a> : null} {threads.length > TOPICS_PER_PAGE ? <a href={`/support/forum/${c.slug}?page=${n + 1}`}>Older topics</a> : null}
-          </nav>
-        ) : null}
+        <Pager base={`/support/forum/${c.slug}`} page={n} hasMore={threads.length > TOPICS_PER_PAGE} what="topics" />
         <section class="card">
           <h2>Start a topic</h2>
           {request.auth ? (
