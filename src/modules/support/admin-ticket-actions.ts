@@ -50,5 +50,5 @@ export function registerAdminTicketActions(app: FastifyInstance, k: Kernel, tick
     await tickets.setStatus(id, to, request.auth!.subjectId);
   });
   action('tags', { tags: 1000 }, async (id, body) => tickets.setTags(id, body.tags));
-  action('merge', { into: 20 }, async (id, body, request) => (await tickets.merge(id, body.into, request.auth!.subjectId)).number);
+  action('merge', { into: 20, people: 3 }, async (id, body, request) => (await tickets.merge(id, body.into, request.auth!.subjectId, body.people === 'yes')).number);
 }

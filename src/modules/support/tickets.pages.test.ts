@@ -256,6 +256,29 @@ describe('staff queue', () => {
     assert.equal(stranger.headers.location, undefined);
   });
 
+  test("merging another person's ticket needs a yes: each would see the other's messages and files", async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    const bob = await signIn(t, 'customer', 'bob@example.com');
+    await contact(ada, { subject: 'Ada private matter', message: 'My server password is in this ticket.' });
+    await contact(bob, { subject: 'Bob asks too', message: 'Bob here.' });
+    const rows = await ticketRows(t);
+    const adas = rows.find((x) => x.subject === 'Ada private matter')!;
+    const bobs = rows.find((x) => x.subject === 'Bob asks too')!;
+    await sam.get(`/admin/tickets/${bobs.number}`);
+    const refused = await sam.post(`/admin/tickets/${bobs.number}/merge`, { into: String(adas.number) });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /is from someone else/);
+    assert.equal((await bob.get(`/account/tickets/${adas.number}`)).statusCode, 404, 'nothing moved');
+    assert.ok(!(await messagesOf(t, adas.number)).some((m) => m.body_text === 'Bob here.'));
+
+    await sam.get(`/admin/tickets/${bobs.number}`);
+    const yes = await sam.post(`/admin/tickets/${bobs.number}/merge`, { into: String(adas.number), people: 'yes' });
+    assert.equal(yes.statusCode, 303);
+    assert.ok((await messagesOf(t, adas.number)).some((m) => m.body_text === 'Bob here.'));
+    assert.equal((await bob.get(`/account/tickets/${adas.number}`)).statusCode, 200, 'as the staff member agreed');
+  });
+
   test('an anonymised ticket is not listed in My account (it cannot be opened either)', async () => {
     const ada = await signIn(t, 'customer', 'ada@example.com');
     await contact(ada, { subject: 'Ada, soon anonymised', message: 'Please forget this one.' });

@@ -163,7 +163,7 @@ export class TicketService {
   }
 
   /** Moves one ticket's conversation, people, files and tags into another; the first closes and points at it. */
-  async merge(sourceId: string, targetNumber: unknown, by: string): Promise<Ticket> {
+  async merge(sourceId: string, targetNumber: unknown, by: string, peopleConfirmed = false): Promise<Ticket> {
     const n = typeof targetNumber === 'string' ? Number(targetNumber.replace(/^#/, '').trim()) : NaN;
     if (!Number.isSafeInteger(n)) throw new MergeRefused('Enter the number of the ticket to merge into, like 1042.');
     return this.k.db.transaction().execute(async (trx) => {
@@ -173,6 +173,11 @@ export class TicketService {
       if (!target) throw new MergeRefused(`There is no ticket #${n}.`);
       if (target.id === source.id) throw new MergeRefused('A ticket cannot be merged into itself.');
       if (target.anonymised_at || source.anonymised_at) throw new MergeRefused('Anonymised tickets cannot be merged.');
+      // Everyone on either ticket sees the merged conversation, files included: one mistyped number
+      // would show a customer's ticket to a stranger, so tickets of different people need a yes.
+      if (!peopleConfirmed && !(await sameRequester(trx, source.id, target.id))) {
+        throw new MergeRefused(`Ticket #${target.number} is from someone else, and after merging each would see the other's messages and files. Tick the box to merge anyway.`);
+      }
       const now = this.k.clock.now();
       for (const table of ['support_messages', 'support_attachments', 'support_inbound'] as const) {
         await trx.updateTable(table).set({ ticket_id: target.id }).where('ticket_id', '=', source.id).execute();
@@ -191,4 +196,11 @@ export class TicketService {
       return target;
     });
   }
+}
+
+/** Whether two tickets share a requester: the same customer account, or the same address. */
+async function sameRequester(db: Db, a: string, b: string): Promise<boolean> {
+  const [ra, rb] = await Promise.all([repo.requester(db, a), repo.requester(db, b)]);
+  if (!ra || !rb) return false;
+  return (ra.customer_id !== null && ra.customer_id === rb.customer_id) || ra.email === rb.email;
 }
