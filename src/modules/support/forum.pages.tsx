@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
 import { formBody, LONG_FORM_BODY_LIMIT, page, pageNumber, PAGE_QUERY } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field, Pager } from '../../kernel/views/layout.js';
-import { TOPICS_PER_PAGE, type ForumService } from './forum.service.js';
+import { moderates, TOPICS_PER_PAGE, type ForumService } from './forum.service.js';
 import { RichText } from './richtext.js';
 import { NotAllowed } from './support.errors.js';
 import { fmtTime, TextArea } from './views.js';
@@ -15,7 +15,7 @@ type Values = Record<string, string | undefined>;
 
 /** The community forum: read by anyone; signed-in customers post; staff moderate in place. */
 export function registerForumPages(app: FastifyInstance, k: Kernel, forum: ForumService): void {
-  const isStaff = (r: FastifyRequest) => r.auth?.kind === 'staff';
+  const isModerator = (r: FastifyRequest) => moderates(r.auth);
   const signIn = (r: FastifyRequest) => <p><a href={`/account/login?next=${encodeURIComponent(r.url)}`}>Sign in</a> to post (or <a href="/account/register">create an account</a>).</p>;
   const postRate = { max: 30, timeWindow: 3600_000 };
 
@@ -34,7 +34,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
 
   const categoryPage = async (request: FastifyRequest, reply: FastifyReply, slug: string, v: Values = {}, error?: Record<string, string>, n = 1) => {
     const c = await forum.category(slug);
-    const threads = await forum.threads(c.id, isStaff(request), n);
+    const threads = await forum.threads(c.id, isModerator(request), n);
     return page(k.settings, request, reply, { title: c.name, status: error ? 400 : 200 }, (
       <>
         <p class="muted"><a href="/support">Support</a> › <a href="/support/forum">Forum</a> › {c.name}</p>
@@ -44,7 +44,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
           <thead><tr><th>Topic</th><th>Started by</th><th>Last post</th></tr></thead>
           <tbody>
             {threads.slice(0, TOPICS_PER_PAGE).map((t) => (
-              <tr><td><a href={`/support/forum/t/${t.id}`}>{t.title}</a>{t.accepted_post_id && (!Number(t.accepted_hidden) || isStaff(request)) ? <> <span class="badge ok">Answered</span></> : null}{t.locked ? <> <span class="badge">Locked</span></> : null}{t.hidden ? <> <span class="badge bad">Hidden</span></> : null}</td>
+              <tr><td><a href={`/support/forum/t/${t.id}`}>{t.title}</a>{t.accepted_post_id && (!Number(t.accepted_hidden) || isModerator(request)) ? <> <span class="badge ok">Answered</span></> : null}{t.locked ? <> <span class="badge">Locked</span></> : null}{t.hidden ? <> <span class="badge bad">Hidden</span></> : null}</td>
                 <td>{t.author_name}</td><td>{fmtTime(t.last_post_at)}</td></tr>
             ))}
             {threads.length === 0 ? <tr><td colSpan={3} class="muted">{n > 1 ? <>No topics on this page. <a href={`/support/forum/${c.slug}`}>See the latest</a>.</> : 'No topics yet: start the first one.'}</td></tr> : null}
@@ -86,7 +86,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
   });
 
   const threadPage = async (request: FastifyRequest, reply: FastifyReply, id: string, v: Values = {}, error?: string) => {
-    const staff = isStaff(request);
+    const staff = isModerator(request);
     const { thread, posts } = await forum.thread(id, staff);
     const cats = await forum.categories();
     const c = cats.find((x) => x.id === thread.category_id);
@@ -163,7 +163,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
   // Signed out: sign in first. Signed in as sales: a plain refusal (sending them to sign in again explained nothing).
   const staffOnly = async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.auth?.kind !== 'staff') return reply.redirect(`/admin/login?next=${encodeURIComponent('/support/forum')}`, 303);
-    if (request.auth.role === 'sales') throw new NotAllowed();
+    if (!moderates(request.auth)) throw new NotAllowed();
   };
   app.post('/support/forum/t/:id/moderate', { preHandler: staffOnly, schema: { params: idParams, body: formBody({ action: 10 }) } }, async (request, reply) => {
     const { id } = request.params as { id: string };

@@ -5,6 +5,14 @@ import { ForumNotFound, InvalidInput, NotAllowed, SlugTaken, ThreadLocked } from
 import { slugify } from './kb.service.js';
 import { cleanText } from './tickets.service.js';
 
+/**
+ * Staff who look after the forum: see hidden posts, post in locked topics, mark answers, moderate.
+ * The roles the admin's forum page is for (admin/access.ts); sales has no part in the forum.
+ */
+export function moderates(auth: RequestAuth | null | undefined): boolean {
+  return auth?.kind === 'staff' && auth.role !== 'sales';
+}
+
 export const TOPICS_PER_PAGE = 50;
 
 /**
@@ -77,8 +85,8 @@ export class ForumService {
   }
 
   async reply(threadId: string, auth: RequestAuth, input: Record<string, unknown>): Promise<void> {
-    const { thread } = await this.thread(threadId, auth.kind === 'staff');
-    if (thread.locked && auth.kind !== 'staff') throw new ThreadLocked();
+    const { thread } = await this.thread(threadId, moderates(auth));
+    if (thread.locked && !moderates(auth)) throw new ThreadLocked();
     const body = cleanText(input.body, 'body', 'your reply', 20_000);
     // Strictly after the last post, so a thread has one order even within a millisecond.
     const now = Math.max(this.k.clock.now(), thread.last_post_at + 1);
@@ -90,8 +98,8 @@ export class ForumService {
 
   /** The thread's author or staff mark (or, with no post, unmark) the accepted answer. */
   async accept(threadId: string, postId: string | null, auth: RequestAuth): Promise<void> {
-    const { thread, posts } = await this.thread(threadId, auth.kind === 'staff');
-    const mayAccept = auth.kind === 'staff' || (auth.kind === 'customer' && thread.author_customer_id === auth.subjectId);
+    const { thread, posts } = await this.thread(threadId, moderates(auth));
+    const mayAccept = moderates(auth) || (auth.kind === 'customer' && thread.author_customer_id === auth.subjectId);
     if (!mayAccept) throw new NotAllowed();
     if (postId && (!posts.some((p) => p.id === postId) || posts[0]?.id === postId)) throw new InvalidInput('Choose one of the replies.');
     await this.k.db.updateTable('support_forum_threads').set({ accepted_post_id: postId }).where('id', '=', threadId).execute();

@@ -111,6 +111,16 @@ describe('forum', () => {
     const sid = await signIn(t, 'staff', 'sid@vendor.example');
     await sid.get(threadUrl);
     assert.equal((await sid.post(`${threadUrl}/moderate`, { action: 'hide' })).statusCode, 403, 'sales staff are refused, not sent to sign in again');
+    // Sales has no part in the forum: no controls, no answer marking, no hidden posts, locked means locked.
+    const sidView = await sid.get(threadUrl);
+    assert.doesNotMatch(sidView.body, /Mark as the answer|Unmark answer|Hide post|Show post|lock topic/i);
+    assert.doesNotMatch(sidView.body, /cheap pills/, 'hidden posts are for moderators');
+    assert.equal((await sid.post(`${threadUrl}/accept`, { post: postIds[2]! })).statusCode, 403);
+    assert.match((await anon.get(threadUrl)).body, new RegExp(`class="card accepted[^"]*" id="p-${postIds[1]}"`), 'the author\'s choice stands');
+    await sid.get(threadUrl);
+    const sidReply = await sid.post(`${threadUrl}/reply`, { body: 'Sales chiming in.' });
+    assert.equal(sidReply.statusCode, 400);
+    assert.match(sidReply.body, /locked/);
     assert.equal((await anon.get(threadUrl)).statusCode, 200, 'still visible');
     await sam.get(threadUrl);
     await sam.post(`${threadUrl}/moderate`, { action: 'hide' });
