@@ -106,7 +106,12 @@ async function ackAllowed(k: Kernel, trx: Db, email: string, limit: number, wind
  * The automatic acknowledgement of a new ticket. Callers have already refused bounces, automatic mail,
  * lists and our own addresses; this adds the per-sender limit and the RFC 3834 headers.
  */
-export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, ticket: Ticket, to: { email: string; participantId: string }, inReplyTo: string | null, notes: string[] = []): Promise<boolean> {
+/**
+ * The automatic acknowledgement. `quote` false leaves the sender's words out (subject and file names):
+ * the web form takes any address, and a branded mail repeating a visitor's text to an address they
+ * typed would carry their phishing or spam for them.
+ */
+export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, ticket: Ticket, to: { email: string; participantId: string }, inReplyTo: string | null, notes: string[] = [], quote = true): Promise<boolean> {
   const s = e.settings;
   if (!s.autoAcknowledge || isOurAddress(e.ours, to.email)) return false;
   if (!(await ackAllowed(k, trx, to.email, s.ackLimit, s.ackWindowHours))) return false;
@@ -114,14 +119,14 @@ export async function sendAcknowledgement(k: Kernel, trx: Db, e: SupportEnv, tic
   const body = withSeparator(renderEmail({
     brandName: e.brand.name, heading: `We have received your request #${ticket.number}`,
     paragraphs: [
-      `Thank you for contacting ${e.brand.name} support. Your request "${ticket.subject}" has the number #${ticket.number}; a member of our team will answer by email.`,
+      `Thank you for contacting ${e.brand.name} support. Your request ${quote ? `"${ticket.subject}" ` : ''}has the number #${ticket.number}; a member of our team will answer by email.`,
       ...notes,
       'To add anything, reply to this email and keep the ticket number in the subject.', marker(k, ticket),
     ],
     reason: `This is an automatic reply: you are receiving it because you wrote to ${e.settings.address}.`, senderAddress: e.brand.address,
   }));
   await k.mail.send({
-    to: to.email, from: e.from, subject: `[#${ticket.number}] Received: ${ticket.subject}`, ...body, category: 'support', messageId: `<${messageId}>`,
+    to: to.email, from: e.from, subject: quote ? `[#${ticket.number}] Received: ${ticket.subject}` : `[#${ticket.number}] We have received your request`, ...body, category: 'support', messageId: `<${messageId}>`,
     // The null sender (RFC 3834 §3.3): a bounce of an automatic reply goes nowhere, so it cannot start a loop.
     envelopeFrom: '',
     headers: {

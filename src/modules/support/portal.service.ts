@@ -29,7 +29,8 @@ export class PortalService {
       const r = await this.tickets.createIn(trx, env, {
         mailbox: env.settings.address, subject, channel: 'web', cc: [],
         message: { from: { email, name }, text, html: null, via: 'web', messageId: null, inboundId: null, uploads },
-        acknowledge: true, notify: true,
+        // Signed in, the address is the account's (confirmed); typed into the form, it is anyone's.
+        acknowledge: auth?.kind === 'customer' ? true : 'unquoted', notify: true,
       });
       return r.ticket;
     });

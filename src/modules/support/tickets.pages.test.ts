@@ -50,6 +50,9 @@ describe('contact form (no JavaScript, no cookie)', () => {
     const ack = await outboxTo('visitor@example.com');
     assert.equal(ack.length, 1);
     assert.equal(JSON.parse(ack[0]!.headers)['Auto-Submitted'], 'auto-replied');
+    // Anyone can type any address into the form: the branded reply carries none of the visitor's words.
+    assert.equal(ack[0]!.subject, `[#${number}] We have received your request`);
+    assert.doesNotMatch(`${ack[0]!.text_body}${ack[0]!.html_body}`, /Cannot activate/);
     assert.equal((await outboxTo('sam@vendor.example')).length, 1, 'staff are told');
   });
 
@@ -132,6 +135,8 @@ describe('My account → support requests', () => {
     assert.equal(sent.statusCode, 200, sent.body);
     assert.match(sent.body, /href="\/account\/tickets\/\d+"/);
     const tk = (await ticketRows(t)).find((x) => x.subject === 'Ada needs help')!;
+    const ack = (await outboxTo('ada@example.com')).find((m) => m.subject.startsWith(`[#${tk.number}]`))!;
+    assert.equal(ack.subject, `[#${tk.number}] Received: Ada needs help`, 'a signed-in customer\'s address is the account\'s: her subject is quoted');
     const list = await ada.get('/account/tickets');
     assert.match(list.body, /Ada needs help/);
     const view = await ada.get(`/account/tickets/${tk.number}`);

@@ -51,7 +51,7 @@ export class TicketService {
   }
 
   /** A new ticket with its first message; acknowledges and notifies when asked. */
-  async createIn(trx: Db, env: SupportEnv, v: { mailbox: string; subject: string; channel: 'email' | 'web'; cc: Sender[]; message: NewMessage; acknowledge: boolean; notify: boolean; followUpOf?: number }) {
+  async createIn(trx: Db, env: SupportEnv, v: { mailbox: string; subject: string; channel: 'email' | 'web'; cc: Sender[]; message: NewMessage; acknowledge: boolean | 'unquoted'; notify: boolean; followUpOf?: number }) {
     const now = this.k.clock.now();
     const settings = env.settings;
     const ticket = await repo.insertTicket(trx, { mailbox: v.mailbox, subject: v.subject, channel: v.channel, now });
@@ -61,8 +61,9 @@ export class TicketService {
     const { message, refused } = await this.insertCustomerMessage(trx, ticket, v.message, settings.attachmentMaxMb);
     if (v.acknowledge) {
       const p = await repo.participantByEmail(trx, ticket.id, v.message.from.email);
-      const notes = refused.length ? [`These files were too large to keep (the limit is ${settings.attachmentMaxMb} MB each): ${refused.join(', ')}. Please send them as a link.`] : [];
-      if (p) await sendAcknowledgement(this.k, trx, env, ticket, { email: p.email, participantId: p.id }, v.message.messageId, notes);
+      const quote = v.acknowledge !== 'unquoted';
+      const notes = refused.length ? [`${quote ? `These files were too large to keep` : `Some files were too large to keep`} (the limit is ${settings.attachmentMaxMb} MB each)${quote ? `: ${refused.join(', ')}` : ''}. Please send them as a link.`] : [];
+      if (p) await sendAcknowledgement(this.k, trx, env, ticket, { email: p.email, participantId: p.id }, v.message.messageId, notes, quote);
     }
     if (v.notify) await notifyStaff(this.k, trx, env, ticket, { from: v.message.from.email, text: v.message.text, isNew: true });
     return { ticket, message, refused };
