@@ -27,6 +27,9 @@ function personsMail(email: string) {
   ]);
 }
 
+/** What a subject-access export shows in place of the address of a mail that went to someone else. */
+export const ANOTHER_RECIPIENT = '(another recipient: our staff or a person you named)';
+
 /**
  * The kernel's tables: copies of emails sent to the person or naming them, their security-log entries,
  * pending jobs and rate-limit counters that name them. Audit entries are kept (security, six years) with
@@ -36,7 +39,11 @@ export const kernelSubjectData: SubjectDataProvider = {
   module: 'kernel',
   tables: ['mail_outbox', 'audit_log', 'jobs', 'rate_limits'],
   async export(k, s) {
-    const mail = await k.db.selectFrom('mail_outbox').selectAll().where(personsMail(s.email)).orderBy('created_at').execute();
+    // A mail to someone else that names the person (a staff notice quoting their message) is theirs to
+    // see, but its recipient is another person's data: that address is left out (GDPR Art. 15(4)).
+    const own = s.email.toLowerCase();
+    const mail = (await k.db.selectFrom('mail_outbox').selectAll().where(personsMail(s.email)).orderBy('created_at').execute())
+      .map((m) => (m.to_addr.toLowerCase() === own ? m : { ...m, to_addr: ANOTHER_RECIPIENT }));
     const audit = s.customerIds.length
       ? await k.db.selectFrom('audit_log').selectAll().where((eb) => eb.or([eb('actor_id', 'in', s.customerIds), eb('target', 'in', s.customerIds)])).orderBy('at').execute()
       : [];

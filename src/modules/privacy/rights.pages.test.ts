@@ -6,6 +6,7 @@ import { customerBrowser, staffBrowser } from '../newsletter/testing.js';
 import { runRetention, type RetentionRule } from './retention.js';
 import { TESTIMONIAL_SCOPE } from './testimonials.js';
 import { eraseSubject, processorErasers } from './subject-rights.js';
+import { ANOTHER_RECIPIENT } from '../../kernel/privacy/kernel.subject-data.js';
 
 let t: TestApp;
 before(async () => { t = await testApp(); });
@@ -20,8 +21,12 @@ describe('My account → Your data', () => {
     assert.equal(pageRes.statusCode, 200);
     assert.match(pageRes.body, /Export my data/);
     assert.match(pageRes.body, /Close my account/);
+    // A staff notice that quotes the customer's address: hers to see, but not the staff member's address.
+    await t.k.mail.send({ to: 'agent.smith@vendor.example', subject: '[#1] New ticket', text: 'From export.me@example.com: it crashed.', category: 'support-staff' });
+    await t.k.mail.send({ to: 'export.me@example.com', subject: 'Your receipt', text: 'Thanks.', category: 'order' });
     const res = await b.post('/account/privacy/export', {});
     assert.equal(res.statusCode, 200);
+    assert.doesNotMatch(res.body, /agent\.smith/);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.match(String(res.headers['content-disposition']), /attachment; filename="personal-data-/);
     const archive = JSON.parse(res.body);
@@ -30,6 +35,11 @@ describe('My account → Your data', () => {
     assert.equal(customers.records[0].email, 'export.me@example.com');
     assert.ok(customers.fields.email.purposes.length > 0);
     assert.ok(customers.fields.email.retention.period);
+    const mail = archive.sections.find((s: { table: string }) => s.table === 'mail_outbox').records as { to_addr: string; subject: string }[];
+    assert.deepEqual(mail.filter((m) => /New ticket|receipt/.test(m.subject)).map((m) => [m.subject, m.to_addr]), [
+      ['[#1] New ticket', ANOTHER_RECIPIENT],
+      ['Your receipt', 'export.me@example.com'],
+    ]);
     const audit = await t.k.db.selectFrom('audit_log').selectAll().where('action', '=', 'privacy.subject_access').where('actor_id', '=', id).execute();
     assert.equal(audit.length, 1);
   });
