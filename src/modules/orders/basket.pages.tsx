@@ -41,13 +41,13 @@ export function registerBasketPages(app: FastifyInstance, k: Kernel, baskets: Ba
         <h1>Your basket</h1>
         {error || priced.problems.length ? <ErrorSummary errors={Object.fromEntries([...(error ? [['_form', error]] : []), ...priced.problems.map((p, i) => [`_p${i}`, p])])} /> : null}
         <div class="card">
-          <div class="table-wrap"><table>
-            <thead><tr><th>Item</th><th class="num">Unit price</th><th class="num">Quantity</th><th class="num">Net</th><th></th></tr></thead>
+          <div class="table-wrap"><table class="stack">
+            <thead><tr><th>Item</th><th class="num">Unit price</th><th class="num">Quantity</th><th class="num">Net</th><th><span class="sr-only">Remove</span></th></tr></thead>
             <tbody>{priced.lines.map((l, i) => (
               <tr>
                 <td>{l.sale.plan.name}{l.line.target_licence_id ? <div class="muted">for {labels.get(l.line.target_licence_id)}</div> : null}</td>
-                <td class="num">{formatMoney(l.unitNet, cur)}</td>
-                <td class="num">
+                <td class="num" data-label="Unit price">{formatMoney(l.unitNet, cur)}</td>
+                <td class="num" data-label="Quantity">
                   {l.line.target_licence_id ? '1' : (
                     <form method="post" action="/basket/update" class="inline">
                       <Csrf token={csrf} />
@@ -58,7 +58,7 @@ export function registerBasketPages(app: FastifyInstance, k: Kernel, baskets: Ba
                     </form>
                   )}
                 </td>
-                <td class="num">{formatMoney(priced.totals.lines[i]!.net, cur)}{priced.totals.lines[i]!.discount ? <div class="muted">after {formatMoney(priced.totals.lines[i]!.discount, cur)} off</div> : null}</td>
+                <td class="num" data-label="Net">{formatMoney(priced.totals.lines[i]!.net, cur)}{priced.totals.lines[i]!.discount ? <div class="muted">after {formatMoney(priced.totals.lines[i]!.discount, cur)} off</div> : null}</td>
                 <td class="num">
                   <form method="post" action="/basket/remove" class="inline">
                     <Csrf token={csrf} /><input type="hidden" name="line_id" value={l.line.id} />

@@ -24,10 +24,10 @@ export function OrderTable({ order, lines }: { order: OrdersTable; lines: OrderL
   const m = (n: number) => formatMoney(Number(n), order.currency);
   const rates = ratesOf(lines);
   return (
-    <div class="table-wrap"><table>
+    <div class="table-wrap"><table class="stack">
       <thead><tr><th>Item</th><th class="num">Qty</th><th class="num">Unit price</th><th class="num">VAT rate</th><th class="num">Net</th></tr></thead>
       <tbody>{lines.map((l) => (
-        <tr><td>{l.description}{Number(l.discount) ? <div class="muted">includes {m(l.discount)} discount</div> : null}</td><td class="num">{l.quantity}</td><td class="num">{m(l.unit_net)}</td><td class="num">{formatRate(l.tax_rate_bp)}</td><td class="num">{m(l.net)}</td></tr>
+        <tr><td>{l.description}{Number(l.discount) ? <div class="muted">includes {m(l.discount)} discount</div> : null}</td><td class="num" data-label="Qty">{l.quantity}</td><td class="num" data-label="Unit price">{m(l.unit_net)}</td><td class="num" data-label="VAT rate">{formatRate(l.tax_rate_bp)}</td><td class="num" data-label="Net">{m(l.net)}</td></tr>
       ))}</tbody>
       <tfoot>
         {rates.map((r) => <tr><td colSpan={4}>VAT at {formatRate(r.rateBp)} on {m(r.net)}</td><td class="num">{m(r.tax)}</td></tr>)}

@@ -88,12 +88,12 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
       <>
         <h1>Cookies</h1>
         <p>Every cookie this site can set. None is used for tracking; a visitor who is not signed in and has an empty basket gets none.</p>
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th>Name</th><th>Purpose</th><th>Set when</th><th>Holds</th><th>Lasts</th><th>Why no consent is needed</th></tr></thead>
           <tbody>{n.cookies.map((c) => (
-            <tr><td><code>{c.name}</code></td><td>{c.purpose}</td><td>{c.setWhen}</td><td>{c.holds}</td>
-              <td>{c.persistence === 'browser_session' ? 'until the browser closes' : `${c.persistence.maxAgeDays} days, only when ${c.persistence.onlyWhen}`}</td>
-              <td>{c.exemption === 'strictly_necessary' ? 'Strictly necessary for a service you asked for' : c.exemption === 'remember_me' ? 'You ask for it by ticking "Remember me"' : 'You consented'}</td></tr>
+            <tr><td><code>{c.name}</code></td><td data-label="Purpose">{c.purpose}</td><td data-label="Set when">{c.setWhen}</td><td data-label="Holds">{c.holds}</td>
+              <td data-label="Lasts">{c.persistence === 'browser_session' ? 'until the browser closes' : `${c.persistence.maxAgeDays} days, only when ${c.persistence.onlyWhen}`}</td>
+              <td data-label="Why no consent is needed">{c.exemption === 'strictly_necessary' ? 'Strictly necessary for a service you asked for' : c.exemption === 'remember_me' ? 'You ask for it by ticking "Remember me"' : 'You consented'}</td></tr>
           ))}</tbody>
         </table></div>
       </>
@@ -106,9 +106,9 @@ export function registerPrivacyPages(app: FastifyInstance, k: Kernel): void {
       <>
         <h1>Record of processing (Article 30)</h1>
         <p><a class="button secondary" href="/admin/privacy/ropa.csv">Download CSV</a></p>
-        <div class="table-wrap"><table>
+        <div class="table-wrap"><table class="stack">
           <thead><tr><th>Purpose</th><th>Lawful basis</th><th>Data subjects</th><th>Categories of data</th><th>Recipients</th><th>Retention</th></tr></thead>
-          <tbody>{rows.map((r) => <tr><td>{r.purpose}</td><td>{r.basis}</td><td>{r.subjects}</td><td>{r.categories}</td><td>{r.recipients}</td><td>{r.retention}</td></tr>)}</tbody>
+          <tbody>{rows.map((r) => <tr><td><strong>{r.purpose}</strong></td><td data-label="Lawful basis">{r.basis}</td><td data-label="Data subjects">{r.subjects}</td><td data-label="Categories of data">{r.categories}</td><td data-label="Recipients">{r.recipients}</td><td data-label="Retention">{r.retention}</td></tr>)}</tbody>
         </table></div>
       </>
     ));

@@ -103,13 +103,13 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
         <h1>Upgrade or add to your licence</h1>
         <p>Prices are for the {offers[0]?.price.daysLeft ?? '—'} days left of your current support term (to {formatDate(Number(sub.period_end))}), plus any VAT. Add-ons end with the support term, so both renew together.</p>
         {offers.length === 0 ? <div class="card"><p>Nothing more to add: this licence has the largest tier and every add-on.</p></div> : (
-          <div class="table-wrap"><table>
-            <thead><tr><th>What</th><th class="num">Full term</th><th class="num">Now (pro rata)</th><th></th></tr></thead>
+          <div class="table-wrap"><table class="stack">
+            <thead><tr><th>What</th><th class="num">Full term</th><th class="num">Now (pro rata)</th><th><span class="sr-only">Choose</span></th></tr></thead>
             <tbody>{offers.map((o) => (
               <tr>
-                <td>{o.name}</td>
-                <td class="num">{formatMoney(o.fullPrice, sub.currency)}</td>
-                <td class="num">{formatMoney(o.price.unitNet, sub.currency)} <small>({o.price.daysLeft}/{o.price.daysInTerm} days)</small></td>
+                <td><strong>{o.name}</strong></td>
+                <td class="num" data-label="Full term">{formatMoney(o.fullPrice, sub.currency)}</td>
+                <td class="num" data-label="Now (pro rata)">{formatMoney(o.price.unitNet, sub.currency)} <small>({o.price.daysLeft}/{o.price.daysInTerm} days)</small></td>
                 <td><form method="post" action={`/account/subscriptions/${sub.id}/upgrade`}>
                   <Csrf token={request.csrfToken()} /><input type="hidden" name="plan_id" value={o.planId} />
                   <button type="submit">Continue to review</button>

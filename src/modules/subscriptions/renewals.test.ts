@@ -377,9 +377,9 @@ describe('pro-rata upgrades', () => {
     const preview = await cb.get(`/account/subscriptions/${support!.id}/upgrade`);
     assert.equal(preview.statusCode, 200);
     // Upgrade 5 → 10 users: £200.00 for a whole term; 20000 × 100 / 365 = 5479.45 → £54.79.
-    assert.match(preview.body, /Upgrade from 5 users to 10 users<\/td><td class="num">£200\.00<\/td><td class="num">£54\.79 <small>\(100\/365 days\)/);
+    assert.match(preview.body, /Upgrade from 5 users to 10 users<\/strong><\/td><td class="num"[^>]*>£200\.00<\/td><td class="num"[^>]*>£54\.79 <small>\(100\/365 days\)/);
     // Spam filter £99.00: 9900 × 100 / 365 = 2712.33 → £27.12.
-    assert.match(preview.body, /Spam filter updates, 1 year<\/td><td class="num">£99\.00<\/td><td class="num">£27\.12/);
+    assert.match(preview.body, /Spam filter updates, 1 year<\/strong><\/td><td class="num"[^>]*>£99\.00<\/td><td class="num"[^>]*>£27\.12/);
     const spamPlan = await planIdBySku(t.k.db, 'ms-spamfilter');
     const placed = await cb.post(`/account/subscriptions/${support!.id}/upgrade`, { plan_id: spamPlan, payment_method: 'bank_transfer' });
     assert.equal(placed.statusCode, 303, placed.body);
