@@ -60,3 +60,12 @@ test('the snapshot comparison catches a one-word change', () => {
   assert.notEqual(expected.replace('kw_basket', 'kw_bask3t'), expected);
   assert.equal(pageText('<main><p>A &amp; B</p><ul><li>one</li><li>two</li></ul></main>'), 'A & B\none\ntwo');
 });
+
+test('every "My account → …" path the notice tells people to follow names a real menu item', async () => {
+  const { ACCOUNT_LINKS } = await import('../accounts/account-nav.js');
+  const labels = new Set(ACCOUNT_LINKS.map((l) => l.label));
+  const text = pageText((await t.app.inject({ url: '/privacy', headers: { accept: 'text/html' } })).body);
+  const named = [...text.matchAll(/My account → ([^→,.;()]+?)(?= →|,|\.|;|\)| or |$)/gm)].map((m) => m[1]!.trim());
+  assert.ok(named.length >= 2, `the notice points to My account pages (found ${named.join(', ')})`);
+  assert.deepEqual(named.filter((n) => !labels.has(n)), [], `menu items are: ${[...labels].join(', ')}`);
+});

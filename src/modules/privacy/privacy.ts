@@ -20,7 +20,7 @@ export const privacyPrivacy: PrivacyDeclarations = {
     {
       id: 'testimonials', dataUse: 'marketing.advertising.first_party', lawfulBasis: 'consent',
       description: 'Showing a customer\'s comment about our software, with the name and company they chose, on our website.',
-      consent: { recordKind: 'newsletter_consent_events (list "testimonials": permission given and withdrawn, with the wording shown)', howToWithdraw: 'My account → Privacy → Withdraw permission, or writing to us; the comment disappears at once.' },
+      consent: { recordKind: 'newsletter_consent_events (list "testimonials": permission given and withdrawn, with the wording shown)', howToWithdraw: 'My account → Your data → Withdraw permission, or writing to us; the comment disappears at once.' },
     },
   ],
   fields: [

@@ -36,7 +36,7 @@ function Confirmation({ r, self }: { r: ErasureResult; self: boolean }) {
 }
 
 export function registerRightsPages(app: FastifyInstance, k: Kernel): void {
-  // ---- My account → Privacy ----
+  // ---- My account → Your data ----
   const accountPage = async (request: FastifyRequest, reply: FastifyReply, opts: { flash?: string; error?: string } = {}) => {
     const c = await k.db.selectFrom('customers').select(['id', 'email', 'name', 'company']).where('id', '=', request.auth!.subjectId).executeTakeFirstOrThrow();
     const mine = await testimonialOf(k.db, c.id);
