@@ -70,7 +70,7 @@ export function registerSettingsPages(app: FastifyInstance, k: Kernel, licensing
           <form method="post" action="/admin/settings/brand">{csrf}
             <Field label="Name" name="brand_name" required value={val('brand', 'brand_name', brand.name)} error={err('brand').brand_name} />
             <Field label="Tagline" name="tagline" value={val('brand', 'tagline', brand.tagline)} error={err('brand').tagline} />
-            <Field label="Support email address" name="support_email" type="email" required value={val('brand', 'support_email', brand.supportEmail)} error={err('brand').support_email} />
+            <Field label="Support email address" name="support_email" type="email" required value={val('brand', 'support_email', brand.supportEmail)} error={err('brand').support_email} hint="Customers are told to write here; mail to it becomes helpdesk tickets unless Tickets → Settings names another address." />
             <TextArea label="Postal address" name="brand_address" value={val('brand', 'brand_address', brand.address)} error={err('brand').brand_address} />
             <Field label="Link and button colour" name="primary_color" value={val('brand', 'primary_color', brand.primaryColor)} error={err('brand').primary_color} hint="A hex colour such as #1d4ed8." />
             <Field label="Footer text" name="footer_text" value={val('brand', 'footer_text', brand.footerText)} error={err('brand').footer_text} />

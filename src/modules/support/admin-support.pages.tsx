@@ -7,7 +7,7 @@ import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
 import { ADMIN_TABS, STAFF } from './admin-tickets.pages.js';
 import { readAttachment } from './attachments.js';
-import { defaultSupportAddress, loadSupportSettings, parseSupportSettings, SUPPORT_SETTING } from './support.settings.js';
+import { fallbackSupportAddress, loadSupportSettings, parseSupportSettings, SUPPORT_SETTING } from './support.settings.js';
 import { cleanText } from './tickets.service.js';
 import { fmtSize, fmtTime, Tabs, TextArea } from './views.js';
 
@@ -126,7 +126,7 @@ export function registerAdminSupportPages(app: FastifyInstance, k: Kernel, onSet
           {error ? <ErrorSummary errors={{ _form: error }} /> : null}
           <form method="post" action="/admin/tickets/settings">
             <Csrf token={request.csrfToken()} />
-            <Field label="Support address" name="address" type="email" value={v?.address ?? ((await k.settings.get<{ address?: string | null }>(SUPPORT_SETTING, {})).address ?? '')} hint={`Mail to this address becomes tickets. Empty: ${defaultSupportAddress(k.config.publicUrl)}.`} />
+            <Field label="Support address" name="address" type="email" value={v?.address ?? ((await k.settings.get<{ address?: string | null }>(SUPPORT_SETTING, {})).address ?? '')} hint={`Mail to this address becomes tickets. Empty: ${await fallbackSupportAddress(k)} (the support address in Settings → Name and branding, if given there).`} />
             <div class="field"><label class="checkbox"><input type="checkbox" name="autoAcknowledge" value="1" checked={v ? v.autoAcknowledge === '1' : s.autoAcknowledge} /> Acknowledge new requests automatically</label></div>
             <Field label="Automatic replies per sender" name="ackLimit" value={val('ackLimit')} inputmode="numeric" hint="At most this many in the window below (RFC 3834 loop protection)." required />
             <Field label="Window for automatic replies (hours)" name="ackWindowHours" value={val('ackWindowHours')} inputmode="numeric" required />

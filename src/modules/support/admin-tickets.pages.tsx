@@ -143,9 +143,11 @@ export function registerAdminTicketPages(app: FastifyInstance, k: Kernel): (requ
                 </form>
                 <form method="post" action={action('status')}>
                   <Csrf token={request.csrfToken()} />
-                  <label for="f-status">Status: {STATUS_LABEL[t.status]}</label>
+                  {/* The list holds only the statuses it can change to: no option looks chosen that is not. */}
+                  <p class="ticket-meta">Status: <strong>{STATUS_LABEL[t.status]}</strong></p>
+                  <label for="f-status">Change the status to</label>
                   <select id="f-status" name="status">{statusChoices(t.status).map((s2) => <option value={s2}>{STATUS_LABEL[s2]}</option>)}</select>
-                  <button type="submit" class="secondary">Change</button>
+                  <button type="submit" class="secondary">Change status</button>
                   {error('status') ? <p class="error">{error('status')}</p> : null}
                 </form>
                 <form method="post" action={action('tags')}>

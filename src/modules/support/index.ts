@@ -50,10 +50,14 @@ export function createSupportModule(k: Kernel): SupportModule {
   const portal = new PortalService(k, tickets);
   const kb = new KbService(k);
   const forum = new ForumService(k);
-  // The intake's recipient check is synchronous, so the address is kept here and refreshed on change.
+  // The intake's recipient check is synchronous, so the address is kept here and refreshed on change,
+  // and read again in the background when a check finds it older than a minute: it can also change with
+  // the branding's support address (its fallback), which another page or another node saves.
   let address = 'support@localhost';
-  const refreshAddress = async () => { address = (await loadSupportSettings(k)).address; };
+  let readAt = Date.now();
+  const refreshAddress = async () => { readAt = Date.now(); address = (await loadSupportSettings(k)).address; };
   const isSupport = (rcpt: string) => {
+    if (Date.now() - readAt > 60_000) refreshAddress().catch((err: unknown) => k.log.warn({ err }, 'support: could not read the support address'));
     const [local, domain] = rcpt.toLowerCase().split('@');
     const [ourLocal, ourDomain] = address.split('@');
     return domain === ourDomain && (local === ourLocal || local?.startsWith(`${ourLocal}+`) === true);

@@ -1,9 +1,10 @@
 import type { Kernel } from '../../kernel/context.js';
+import { BRAND_SETTING, type Brand } from '../../kernel/views/brand.js';
 import { InvalidInput } from './support.errors.js';
 
 /** The helpdesk's operational settings, edited in the admin (Tickets → Settings). */
 export interface SupportSettings {
-  /** The support mailbox; null means support@<host of KEYWARD_PUBLIC_URL> (or support@localhost). */
+  /** The support mailbox; null means the branding's support address, else support@<host of KEYWARD_PUBLIC_URL> (or support@localhost). */
   address: string | null;
   autoAcknowledge: boolean;
   /** RFC 3834: at most this many automatic replies per sender per window. */
@@ -37,9 +38,20 @@ export function defaultSupportAddress(publicUrl: string): string {
   return `support@${host}`;
 }
 
+/**
+ * The address is the one set here, else the support address the vendor gave in the branding settings
+ * (what customers are told to write to), else support@ the public host: the help page, the intake and
+ * the branding then name one mailbox unless the vendor chose two.
+ */
 export async function loadSupportSettings(k: Kernel): Promise<SupportSettings & { address: string }> {
   const s = { ...defaultSupportSettings, ...(await k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {})) };
-  return { ...s, address: (s.address || defaultSupportAddress(k.config.publicUrl)).toLowerCase() };
+  return { ...s, address: s.address ? s.address.toLowerCase() : await fallbackSupportAddress(k) };
+}
+
+/** The address used while none is set here. */
+export async function fallbackSupportAddress(k: Kernel): Promise<string> {
+  const branded = (await k.settings.get<Partial<Brand>>(BRAND_SETTING, {})).supportEmail;
+  return (branded || defaultSupportAddress(k.config.publicUrl)).toLowerCase();
 }
 
 const int = (v: unknown, min: number, max: number, label: string): number => {

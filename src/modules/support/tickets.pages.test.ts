@@ -312,4 +312,20 @@ describe('staff queue', () => {
     await t.k.settings.set('support.settings', BASE);
     await t.modules.support.refreshAddress();
   });
+
+  test("with no address of its own, the helpdesk uses the branding's support address: the help page, the intake and the hint agree", async () => {
+    const before = await t.k.settings.get('vendor.brand', {});
+    assert.equal((await t.k.settings.get<{ address?: string | null }>('support.settings', {})).address ?? null, null, 'BASE sets none');
+    assert.match((await new TestBrowser(t.app).get('/support')).body, /mailto:support@localhost/);
+    await t.k.settings.set('vendor.brand', { ...before, supportEmail: 'help@brand.example' });
+    await t.modules.support.refreshAddress();
+    assert.match((await new TestBrowser(t.app).get('/support')).body, /mailto:help@brand\.example/);
+    assert.equal(t.k.inbound.handlerFor('help@brand.example')?.name, 'support');
+    assert.equal(t.k.inbound.handlerFor('support@localhost')?.name === 'support', false);
+    const o = await signIn(t, 'staff', 'olga@vendor.example');
+    assert.match((await o.get('/admin/tickets/settings')).body, /Empty: help@brand\.example/);
+    await t.k.settings.set('vendor.brand', before);
+    await t.modules.support.refreshAddress();
+    assert.equal(t.k.inbound.handlerFor('support@localhost')?.name, 'support');
+  });
 });
