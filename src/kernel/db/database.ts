@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { PostgresDialect, type Kysely } from 'kysely';
 import type { Config } from '../config/config.js';
 import type { Database } from './schema.js';
 import { flagsFor, type DialectFlags } from './dialect.js';
 import { inlineWriteBehind, sqliteWriteBehind, type WriteBehind } from './write-behind.js';
 import { inlineReads, sqliteReadThread, type ReadThread } from './read-thread.js';
 import { ImmediateSqliteDialect } from './sqlite-driver.js';
+import { TrackedKysely } from './transaction-context.js';
 
 export type Db = Kysely<Database>;
 
@@ -51,7 +52,7 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     // event loop (sqlite-driver.ts); SQLite's own wait would sleep on it. The pragmas above still
     // waited (better-sqlite3 opens with a 5 s busy timeout).
     sqlite.pragma('busy_timeout = 0');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    const db = new TrackedKysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
     const writeBehind = sqlite.memory ? inlineWriteBehind(db) : sqliteWriteBehind(sqlite.name);
     const reads = sqlite.memory ? inlineReads(db) : sqliteReadThread(sqlite.name);
     return {
@@ -66,7 +67,7 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new TrackedKysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const writeBehind = inlineWriteBehind(db);
   return { db, flags: flagsFor('postgres'), schema: database.schema ?? 'public', writeBehind, reads: inlineReads(db), close: () => db.destroy() };
 }

@@ -21,6 +21,7 @@
 // the synchronous call-home reads on the raw connection, and answers that make no query, go on.
 
 import { setTimeout as sleep } from 'node:timers/promises';
+import { openTransaction } from './transaction-context.js';
 import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery, SqliteDialect, SqliteDriver,
@@ -59,6 +60,10 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
+    // The one connection is held by the transaction this code runs in: waiting for it would never end.
+    if (openTransaction()) {
+      throw new Error('A query through the pool (k.db) inside a transaction would wait forever on SQLite: pass the transaction (trx) to it, or make it before the transaction starts.');
+    }
     // SQLite's driver has one connection, handed out in turn; it is wrapped once.
     const connection = await super.acquireConnection();
     this.waiting ??= waitingWhenBusy(connection, this.config.database, this.busyWaitMs);

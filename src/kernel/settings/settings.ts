@@ -1,4 +1,6 @@
 import type { Db } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { openTransaction } from '../db/transaction-context.js';
 import type { Clock } from '../clock.js';
 
 /**
@@ -10,8 +12,11 @@ export class Settings {
   private cache = new Map<string, { value: unknown; at: number }>();
   constructor(private readonly db: Db, private readonly clock: Clock, private readonly ttlMs = 2000) {}
 
-  /** `db` may be the caller's transaction: on SQLite a read through the pool would wait for that transaction forever. */
-  async get<T>(key: string, fallback: T, db: Db = this.db): Promise<T> {
+  /**
+   * Read through `db`, else through the transaction the caller runs in (on SQLite a read through the
+   * pool would wait for that transaction forever), else through the pool.
+   */
+  async get<T>(key: string, fallback: T, db: Db = openTransaction<Database>() ?? this.db): Promise<T> {
     const hit = this.fresh(key);
     if (hit) return (hit.value ?? fallback) as T;
     const now = Date.now();
@@ -36,7 +41,7 @@ export class Settings {
     return hit && Date.now() - hit.at < this.ttlMs ? hit : undefined;
   }
 
-  async set(key: string, value: unknown, by: string | null = null, trx: Db = this.db): Promise<void> {
+  async set(key: string, value: unknown, by: string | null = null, trx: Db = openTransaction<Database>() ?? this.db): Promise<void> {
     const json = JSON.stringify(value);
     const now = this.clock.now();
     await trx.insertInto('settings').values({ key, value: json, updated_at: now, updated_by: by })
@@ -46,7 +51,7 @@ export class Settings {
   }
 
   async delete(key: string): Promise<void> {
-    await this.db.deleteFrom('settings').where('key', '=', key).execute();
+    await (openTransaction<Database>() ?? this.db).deleteFrom('settings').where('key', '=', key).execute();
     this.cache.delete(key);
   }
 }

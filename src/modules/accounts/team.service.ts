@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import type { StaffRole } from './accounts.tables.js';
-import { InvalidInput } from './accounts.errors.js';
+import { EmailTaken, InvalidInput } from './accounts.errors.js';
+import { isUniqueViolation } from '../../kernel/db/dialect.js';
 import { hashPassword } from './passwords.js';
 import { issueAccountToken } from './account-tokens.js';
 import { sendAccountMail } from './account-mail.js';
@@ -54,6 +55,7 @@ export class TeamService {
     // A hash of 256 random bits nobody keeps: no password works until the member chooses one.
     const unusable = await hashPassword(randomBytes(32).toString('base64url'));
     await this.k.db.transaction().execute(async (trx) => {
+      // Checked above, but two invitations of one address at once both pass the check: the second is refused here.
       await trx.insertInto('staff').values({
         id, email, name, role, password_hash: unusable, totp_secret_sealed: null, totp_enabled: 0, totp_last_step: null,
         created_at: now, last_login_at: null, disabled_at: null,
@@ -64,7 +66,7 @@ export class TeamService {
         { label: 'Choose your password', url: `${this.k.config.publicUrl}/admin/password/reset/${token}` },
         'You receive this email because the owner of the back office added your address to its team.', trx);
       await this.k.audit.record({ actorKind: 'staff', actorId: by, action: 'staff.invited', target: id, detail: { role } }, trx);
-    });
+    }).catch((err: unknown) => { throw isUniqueViolation(err) ? new EmailTaken() : err; });
     return id;
   }
 

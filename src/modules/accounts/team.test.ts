@@ -106,3 +106,23 @@ test('an owner invitation nobody has taken up is no owner: the last owner who si
   assert.equal((await ob.post(`/admin/settings/team/${olive.id}/role`, { role: 'admin' })).statusCode, 400);
   assert.equal((await member('olive@vendor.example'))?.role, 'owner');
 });
+
+test('an invitation sent after the settings cache has expired is sent (it hung the process on SQLite), and a burst of one address gives one member', async () => {
+  const boss = await staffBrowser(t, 'owner', 'second.owner@vendor.example');
+  await boss.get('/admin/settings/team');
+  // As after two seconds of typing: the brand the invitation email needs is read again, inside the transaction.
+  (t.k.settings as unknown as { cache: Map<string, unknown> }).cache.clear();
+  const res = await Promise.race([
+    boss.post('/admin/settings/team', { name: 'Slow Typist', email: 'slow@vendor.example', role: 'sales' }),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the invitation never answered')), 5000)),
+  ]);
+  assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+  assert.equal((await member('slow@vendor.example'))?.role, 'sales');
+
+  await boss.get('/admin/settings/team');
+  const burst = await Promise.all(Array.from({ length: 6 }, () => boss.post('/admin/settings/team', { name: 'Twin', email: 'twin@vendor.example', role: 'support' })));
+  const codes = burst.map((r) => r.statusCode).sort();
+  assert.equal(codes.filter((c) => c === 200).length, 1, `one invitation: ${codes.join(',')}`);
+  assert.ok(codes.every((c) => c === 200 || c === 409 || c === 400), `the others are refused, not failed: ${codes.join(',')}`);
+  assert.equal((await t.k.db.selectFrom('staff').select('id').where('email', '=', 'twin@vendor.example').execute()).length, 1);
+});
