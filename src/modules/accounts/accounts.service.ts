@@ -72,7 +72,11 @@ export class AccountsService {
   }
 
   /** Registration always answers "check your email"; the email differs when the address already has an account. */
-  async register(input: { name?: unknown; email?: unknown; password?: unknown }): Promise<void> {
+  /**
+   * The new account's id, or null when the address already had one (the caller must not treat that as
+   * this person's account: the page answers alike, so nobody learns which addresses have accounts).
+   */
+  async register(input: { name?: unknown; email?: unknown; password?: unknown }): Promise<string | null> {
     const email = normaliseEmail(input.email);
     const name = typeof input.name === 'string' ? input.name.trim() : '';
     if (!name || name.length > 200) throw new InvalidInput('Enter your name (at most 200 characters).');
@@ -80,7 +84,7 @@ export class AccountsService {
     const existing = await repo.customerByEmail(this.k.db, email);
     if (existing) {
       await this.k.jobs.enqueue('accounts.registration', { customerId: null, email });
-      return;
+      return null;
     }
     const hash = await hashPassword(input.password as string);
     const now = this.k.clock.now();
@@ -94,9 +98,10 @@ export class AccountsService {
     } catch {
       // A concurrent registration of the same address won the race: answer exactly as for an existing one.
       await this.k.jobs.enqueue('accounts.registration', { customerId: null, email });
-      return;
+      return null;
     }
     await this.k.jobs.enqueue('accounts.registration', { customerId: id, email });
+    return id;
   }
 
   private async sendRegistrationMail(customerId: string | null, email: string): Promise<void> {

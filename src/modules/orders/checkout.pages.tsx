@@ -175,10 +175,11 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
     if (await accountsRepository.customerByEmail(k.db, email)) {
       throw new FieldError('There is already an account with this email address. Sign in first (the link is above), or use another address.', 'email');
     }
-    await accounts.register({ name: body.name, email, password: body.password });
-    const c = await accountsRepository.customerByEmail(k.db, email);
-    if (!c || c.email_verified_at !== null) throw new Error('account was not created');
-    return { id: c.id, email };
+    // Only the account this request made: another checkout with the same new address may have won the
+    // race since the check above, and its account is not this buyer's to be signed in to.
+    const id = await accounts.register({ name: body.name, email, password: body.password });
+    if (id === null) throw new FieldError('There is already an account with this email address. Sign in first (the link is above), or use another address.', 'email');
+    return { id, email };
   }
 
   const ownDraft = async (request: FastifyRequest) => {

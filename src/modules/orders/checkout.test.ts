@@ -272,3 +272,26 @@ describe('checkout', () => {
     assert.deepEqual([evidence.billingCountry, evidence.phonePrefix, evidence.phoneCountry, evidence.evidenceAgrees], ['FI', '+358', 'FI', true]);
   });
 });
+
+describe('two strangers, one new address', () => {
+  test('two checkouts creating an account for the same address at once: one account, and the other buyer is not signed in to it', async () => {
+    const buyers = [new TestBrowser(t.app), new TestBrowser(t.app)];
+    for (const b of buyers) { await addToBasket(b, 'ms-10'); await b.get('/checkout'); }
+    const names = ['First Twin', 'Second Twin'];
+    const res = await Promise.all(buyers.map((b, i) => b.post('/checkout', {
+      ...hidden(b), name: names[i]!, email: 'twin.buyer@example.com', password: `twin password number ${i}`,
+      ...UK, billing_name: names[i]!, payment_method: 'bank_transfer',
+    })));
+    const won = res.map((r) => r.statusCode === 303);
+    assert.equal(won.filter(Boolean).length, 1, `one account is made: ${res.map((r) => r.statusCode).join(',')}`);
+    const loser = res[won.indexOf(false)]!;
+    assert.equal(loser.statusCode, 400);
+    assert.match(loser.body, /already an account with this email address/);
+    assert.doesNotMatch(setCookies(loser).join('\n'), /kw_session=[^;]/, 'the other buyer gets no session');
+    const account = await t.k.db.selectFrom('customers').select(['id', 'name']).where('email', '=', 'twin.buyer@example.com').execute();
+    assert.equal(account.length, 1);
+    assert.equal(account[0]!.name, names[won.indexOf(true)]);
+    const orders = await t.k.db.selectFrom('orders').select('billing_name').where('customer_id', '=', account[0]!.id).execute();
+    assert.deepEqual(orders.map((o) => o.billing_name), [names[won.indexOf(true)]], 'only the owner\'s order is in the account');
+  });
+});
