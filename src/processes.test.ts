@@ -79,9 +79,32 @@ test('serve --processes 2 shares one port, announces once, restarts a killed pro
     assert.match(out, /Keyward process \d stopped \(SIGKILL\); restarting it/);
     for (let i = 0; i < 20; i++) assert.equal(await health(), true);
 
+    // Both at once: the primary keeps going with no process left, and brings both back.
+    for (const pid of replaced) process.kill(pid, 'SIGKILL');
+    await until('both processes to be replaced', async () => {
+      const c = await children(primary.pid!);
+      return c.length === 2 && !c.some((p) => replaced.includes(p)) ? c : null;
+    });
+    await until('the server to answer again', health);
+
     primary.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.deepEqual(await children(primary.pid!), []);
+  } finally {
+    primary.kill('SIGKILL');
+  }
+});
+
+test('a setting only the serving processes check is wrong: the primary stops them and exits 2, not 0 after giving up', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const primary = spawn(BIN, ['serve', '--processes', '2'], { env: { ...env, PORT: String(port), KEYWARD_CALLHOME_RATE_IP: 'abc' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  primary.stderr.on('data', (d) => { out += d; });
+  try {
+    const code = await new Promise<number | null>((r) => primary.once('exit', (c) => r(c)));
+    assert.equal(code, 2, out);
+    assert.match(out, /KEYWARD_CALLHOME_RATE_IP/);
+    assert.match(out, /configuration is wrong/);
   } finally {
     primary.kill('SIGKILL');
   }
