@@ -161,7 +161,7 @@ export function registerAdminTicketPages(app: FastifyInstance, k: Kernel): (requ
                   <Csrf token={request.csrfToken()} />
                   <label for="f-into">Merge into ticket number</label>
                   <input id="f-into" name="into" type="text" inputMode="numeric" value={err?.form === 'merge' ? err.value : ''} maxLength={12} />
-                  <label class="checkbox"><input type="checkbox" name="people" value="yes" /> Even if the other ticket is from someone else (each will see the other's messages and files)</label>
+                  <label class="checkbox"><input type="checkbox" name="people" value="yes" /> Even if the other ticket is from someone else (each will then see the other's conversation and files)</label>
                   <button type="submit" class="secondary">Merge</button>
                   {error('merge') ? <p class="error">{error('merge')}</p> : null}
                 </form>
