@@ -103,6 +103,52 @@ test('bin/keyward backup makes a consistent copy and restore brings it back', as
   }
 });
 
+test('restore refuses a file that is no Keyward backup, and a database a running server has open; the database stays as it was', { skip: TEST_DIALECT !== 'sqlite' && 'SQLite files: pg_restore checks its own input' }, async () => {
+  const dbFile = path.join(dataDir, 'keyward.sqlite');
+  const before = fs.readFileSync(dbFile);
+  const junk = path.join(dataDir, 'junk.txt');
+  fs.writeFileSync(junk, 'hello\n');
+  await assert.rejects(run(BIN, ['restore', junk], { env }), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /junk\.txt is not a SQLite database/);
+    return true;
+  });
+  const other = path.join(dataDir, 'other.sqlite');
+  const { default: SQLite } = await import('better-sqlite3');
+  const o = new SQLite(other); o.exec('create table notes (x)'); o.close();
+  await assert.rejects(run(BIN, ['restore', other], { env }), /not a Keyward one/);
+  assert.ok(fs.readFileSync(dbFile).equals(before), 'the live database was not touched');
+
+  const copy = path.join(dataDir, 'b', 'copy.sqlite');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn(BIN, ['serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(run(BIN, ['restore', copy], { env }), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 1);
+      assert.match(err.stderr, /open in another program \(a running Keyward\?\): stop it first/);
+      return true;
+    });
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  const { stdout } = await run(BIN, ['restore', copy], { env });
+  const kept = /kept in (\S+)/.exec(stdout)?.[1];
+  assert.ok(kept && fs.existsSync(kept) && kept.includes('pre-restore'), stdout);
+});
+
+test('backup refuses a data directory with no database, instead of backing up a new empty one', { skip: TEST_DIALECT !== 'sqlite' && 'SQLite files' }, async () => {
+  const empty = path.join(dataDir, 'nothing-here');
+  await assert.rejects(run(BIN, ['backup'], { env: { ...env, KEYWARD_DATA_DIR: empty } }), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /there is no database at .*nothing-here/);
+    return true;
+  });
+  assert.equal(fs.existsSync(empty), false, 'nothing was created');
+});
+
 test('an existing database with a pending migration is not migrated unless asked', async () => {
   const { createKernel } = await import('./kernel/context.js');
   const { loadConfig } = await import('./kernel/config/config.js');

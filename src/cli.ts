@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from './kernel/config/config.js';
 import { createKernel } from './kernel/context.js';
@@ -59,6 +60,12 @@ export async function cli(argv: string[]): Promise<number> {
       case 'backup': {
         const { values } = parseArgs({ args: [sub, ...rest].filter((x): x is string => x !== undefined), options: { out: { type: 'string' } } });
         const config = loadConfig();
+        // Opening a missing file would make an empty database (and a new master key) and back that up:
+        // a cron job run from the wrong directory must fail, not keep empty copies.
+        if (config.database.kind === 'sqlite' && !fs.existsSync(config.database.file)) {
+          process.stderr.write(`keyward backup: there is no database at ${config.database.file} (set KEYWARD_DATA_DIR to the data directory).\n`);
+          return 1;
+        }
         const k = createKernel(config);
         try {
           const file = await backupDatabase(k.dbh, config.database, values.out ?? defaultBackupPath(config));
@@ -69,7 +76,8 @@ export async function cli(argv: string[]): Promise<number> {
       case 'restore': {
         if (!sub) { process.stderr.write('restore needs the backup file: keyward restore FILE\n'); return 2; }
         const config = loadConfig();
-        await restoreDatabase(config.database, sub);
+        const kept = await restoreDatabase(config.database, sub, defaultBackupPath(config, 'pre-restore'));
+        if (kept) process.stdout.write(`The database as it was is kept in ${kept}\n`);
         const k = createKernel(config);
         try {
           const reapplied = await afterRestore(k);
