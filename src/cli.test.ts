@@ -31,6 +31,16 @@ test('bin/keyward apikey create prints a valid key as the last line', async () =
   assert.ok(apiKeyLooksValid(last), last);
 });
 
+test('keys rotate under another master key changes nothing and says why', async () => {
+  const before = (await run(BIN, ['keys', 'list'], { env })).stdout;
+  await assert.rejects(run(BIN, ['keys', 'rotate'], { env: { ...env, KEYWARD_SECRET_KEY: 'ab'.repeat(32) } }), (err: { code: number; stderr: string }) => {
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /cannot be opened with this master key: KEYWARD_SECRET_KEY \(or secret\.key/);
+    return true;
+  });
+  assert.equal((await run(BIN, ['keys', 'list'], { env })).stdout, before);
+});
+
 test('bin/keyward keys rotate keeps the old key listed as retired', async () => {
   await run(BIN, ['keys', 'rotate'], { env });
   const { stdout } = await run(BIN, ['keys', 'list'], { env });

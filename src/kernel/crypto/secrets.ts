@@ -44,9 +44,16 @@ export class Secrets {
     const decipher = crypto.createDecipheriv('aes-256-gcm', this.key('seal'), Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(purpose));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-    return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+    try {
+      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+    } catch {
+      // Node says only "unable to authenticate data": name the likely cause and the way out.
+      throw new Error(MASTER_KEY_MISMATCH);
+    }
   }
 }
+
+export const MASTER_KEY_MISMATCH = 'A value stored encrypted cannot be opened with this master key: KEYWARD_SECRET_KEY (or secret.key in the data directory) is not the one this database was made with. Use the original key (keep it with your backups), or restore the database that goes with this key.';
 
 /** The master secret comes from KEYWARD_SECRET_KEY, else a file made once in the data directory. */
 export function loadSecrets(opts: { secretKeyHex?: string; dataDir: string }): Secrets {

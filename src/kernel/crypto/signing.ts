@@ -90,6 +90,10 @@ async function insertKey(db: Db, secrets: Secrets, now: number): Promise<string>
 /** Adds a new active key and keeps the old ones listed as retired, so clients that pinned them still verify old files. */
 export async function rotateSigningKey(db: Db, secrets: Secrets, now = Date.now()): Promise<string> {
   return db.transaction().execute(async (trx) => {
+    // The active key must open with this master key: rotating under another one would seal the new key
+    // with it, and no server holding the right key could then load its active key.
+    const active = await trx.selectFrom('signing_keys').select('private_key_sealed').where('status', '=', 'active').execute();
+    for (const row of active) secrets.open(SEAL_PURPOSE, row.private_key_sealed);
     await trx.updateTable('signing_keys').set({ status: 'retired', retired_at: now }).where('status', '=', 'active').execute();
     return insertKey(trx as unknown as Db, secrets, now);
   });
