@@ -175,4 +175,12 @@ test('an existing database with a pending migration is not migrated unless asked
     assert.match(err.stderr, /--migrate/);
     return true;
   });
+  // Commands that only read or add a row do not migrate on the side either (they make no backup).
+  for (const args of [['keys', 'list'], ['apikey', 'create', '--name', 'x'], ['demo']]) {
+    await assert.rejects(run(BIN, args, { env }), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2, args.join(' '));
+      assert.match(err.stderr, /migration\(s\) are pending/);
+      return true;
+    });
+  }
 });

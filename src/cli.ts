@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from './kernel/config/config.js';
 import { createKernel } from './kernel/context.js';
-import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
+import { migrateToLatest, pendingMigrations, pendingMigrationsMessage } from './kernel/db/migrate.js';
 import { ensureSigningKey, rotateSigningKey, listPublicKeys } from './kernel/crypto/signing.js';
 import { allMigrations } from './migrations.js';
 import { backupDatabase, defaultBackupPath, restoreDatabase } from './kernel/db/backup.js';
@@ -23,9 +23,15 @@ const USAGE = `Usage: keyward <command>
   demo                          load the demo catalogue (products, tiers, plans, prices; skipped if loaded)
 `;
 
+/**
+ * Runs a command on the database: a new one is created; an existing one behind the code is refused as
+ * `serve` refuses it, since these commands make no backup first (`bin/keyward migrate` does).
+ */
 async function withKernel<T>(fn: (k: ReturnType<typeof createKernel>) => Promise<T>): Promise<T> {
   const k = createKernel(loadConfig());
   try {
+    const pending = await pendingMigrations(k.db, allMigrations, k.dbh.schema);
+    if (pending.length && pending.length < Object.keys(allMigrations).length) throw new ConfigError([pendingMigrationsMessage(pending)]);
     await migrateToLatest(k.db, allMigrations, k.dbh.schema);
     await ensureSigningKey(k.db, k.secrets);
     return await fn(k);

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from './kernel/config/config.js';
 import { createKernel, type Kernel } from './kernel/context.js';
-import { migrateToLatest, pendingMigrations } from './kernel/db/migrate.js';
+import { migrateToLatest, pendingMigrations, pendingMigrationsMessage } from './kernel/db/migrate.js';
 import { ensureSigningKey } from './kernel/crypto/signing.js';
 import { backupDatabase, defaultBackupPath } from './kernel/db/backup.js';
 import { allMigrations } from './migrations.js';
@@ -47,7 +47,7 @@ export async function prepareDatabase(k: Kernel, config: Config): Promise<void> 
     // A new, empty database is simply created; an existing one is only migrated when asked, after a backup.
     if (!fresh && !config.autoMigrate) {
       await k.close();
-      throw new ConfigError([`${pending.length} database migration(s) are pending (${pending.join(', ')}). Back up, then run "bin/keyward migrate", or start with "bin/keyward serve --migrate" (npm start does).`]);
+      throw new ConfigError([pendingMigrationsMessage(pending)]);
     }
     if (!fresh && config.database.kind === 'sqlite') {
       const file = await backupDatabase(k.dbh, config.database, defaultBackupPath(config, 'pre-migrate'));

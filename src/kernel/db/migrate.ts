@@ -33,3 +33,8 @@ export async function migrateToLatest(db: Db, migrations: NamedMigrations, schem
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** What a command says when it finds an existing database behind the code: migrate only when asked. */
+export function pendingMigrationsMessage(pending: string[]): string {
+  return `${pending.length} database migration(s) are pending (${pending.join(', ')}). Back up, then run "bin/keyward migrate", or start with "bin/keyward serve --migrate" (npm start does).`;
+}
