@@ -184,3 +184,44 @@ test('an existing database with a pending migration is not migrated unless asked
     });
   }
 });
+
+// (The test above left a migration pending: these start with --migrate.)
+test('a port already taken names the setting to change: PORT for the web, KEYWARD_SMTP_LISTEN for the intake (exit code 2)', async () => {
+  const net = await import('node:net');
+  const holder = net.createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+  const taken = (holder.address() as { port: number }).port;
+  try {
+    await assert.rejects(run(BIN, ['serve', '--migrate'], { env: { ...env, PORT: String(taken) } }), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, new RegExp(`Port ${taken} \\(PORT\\) is already in use`));
+      return true;
+    });
+    const free = 20000 + Math.floor(Math.random() * 20000);
+    await assert.rejects(run(BIN, ['serve', '--migrate'], { env: { ...env, PORT: String(free), KEYWARD_SMTP_LISTEN: `127.0.0.1:${taken}` } }), (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, new RegExp(`Port ${taken} \\(KEYWARD_SMTP_LISTEN\\) is already in use`));
+      assert.doesNotMatch(err.stderr, /\(PORT\)/);
+      return true;
+    });
+  } finally {
+    holder.close();
+  }
+});
+
+test('serve --role worker runs jobs and leaves the web port alone', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(BIN, ['serve', '--migrate', '--role', 'worker'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  try {
+    const deadline = Date.now() + 120_000;
+    while (!/running as a worker/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.match(out, /Keyward is running as a worker: jobs, no web server/);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing listens on PORT');
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+});

@@ -9,25 +9,36 @@ import { allMigrations } from './migrations.js';
 import { buildApp } from './app.js';
 import { runProcesses } from './processes.js';
 
+/** A listen that found its port taken becomes a message naming the setting to change (exit code 2). */
+function inUse(variable: string, port: number) {
+  return (err: NodeJS.ErrnoException): never => {
+    if (err.code === 'EADDRINUSE') throw new ConfigError([`Port ${port} (${variable}) is already in use. Set ${variable} to a free port${variable === 'PORT' ? ', e.g. PORT=3001' : ''}.`]);
+    throw err;
+  };
+}
+
 /** config → database (migrated) → app → listen. `announce: false` for the extra processes of --processes. */
 export async function serve(config: Config, opts: { announce?: boolean } = {}): Promise<() => Promise<void>> {
   const k = createKernel(config);
   await prepareDatabase(k, config);
   const { app, accounts } = await buildApp(k);
   if (config.role !== 'web') k.jobs.start();
-  await app.listen({ host: config.host, port: config.port });
+  // A worker runs jobs and the mail intake only: it leaves the web port to the web nodes on its machine.
+  if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port }).catch(inUse('PORT', config.port));
   if (config.smtpListen && config.role !== 'web') {
-    const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host);
+    const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host).catch(inUse('KEYWARD_SMTP_LISTEN', config.smtpListen.port));
     k.log.info({ port }, 'SMTP intake listening');
   }
   if (config.lmtpListen && config.role !== 'web') {
-    const port = await k.inbound.listen(config.lmtpListen.port, config.lmtpListen.host, { lmtp: true });
+    const port = await k.inbound.listen(config.lmtpListen.port, config.lmtpListen.host, { lmtp: true }).catch(inUse('KEYWARD_LMTP_LISTEN', config.lmtpListen.port));
     k.log.info({ port }, 'LMTP intake listening');
   }
   if (opts.announce !== false) {
     const link = await accounts.staff.firstRunLink();
     const where = config.database.kind === 'sqlite' ? `SQLite ${config.database.file}` : 'PostgreSQL';
-    process.stdout.write(`\nKeyward is running at ${config.publicUrl} (${where}).\n`);
+    process.stdout.write(config.role === 'worker'
+      ? `\nKeyward is running as a worker: jobs${config.smtpListen || config.lmtpListen ? ' and the mail intake' : ''}, no web server (${where}).\n`
+      : `\nKeyward is running at ${config.publicUrl} (${where}).\n`);
     if (link) process.stdout.write(`\nNo staff account exists yet. Open this one-time link to create the owner account:\n\n  ${link}\n\n`);
   }
   return async () => {
@@ -84,7 +95,7 @@ export async function main(argv: string[] = []): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) { process.stderr.write(err.message + '\n'); process.exit(2); }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') { process.stderr.write(`Port ${config.port} is already in use. Set PORT to a free port, e.g. PORT=3001.\n`); process.exit(2); }
+
     process.stderr.write(`Keyward could not start: ${e.message}\n`);
     process.exit(1);
   }
