@@ -38,3 +38,12 @@ test('KEYWARD_LMTP_LISTEN: a port or host:port for the LMTP intake, off when uns
   assert.deepEqual(loadConfig({ KEYWARD_LMTP_LISTEN: '0.0.0.0:24' }).lmtpListen, { host: '0.0.0.0', port: 24 });
   assert.throws(() => loadConfig({ KEYWARD_LMTP_LISTEN: 'lmtp' }), /KEYWARD_LMTP_LISTEN must be a port/);
 });
+
+test('LOG_LEVEL and KEYWARD_TRUSTED_PROXIES are checked with the rest, before anything starts', () => {
+  assert.equal(loadConfig({ LOG_LEVEL: 'debug' }).logLevel, 'debug');
+  assert.throws(() => loadConfig({ LOG_LEVEL: 'bogus' }), /LOG_LEVEL="bogus" must be one of fatal, error, warn, info, debug, trace, silent/);
+  assert.deepEqual(loadConfig({ KEYWARD_TRUSTED_PROXIES: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.7' }).trustedProxies, ['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.7']);
+  for (const bad of ['bogus', '10.0.0.0/99', '10.0.0.0/8/1', '::1/200', '10.0.0.0/']) {
+    assert.throws(() => loadConfig({ KEYWARD_TRUSTED_PROXIES: bad }), new RegExp(`KEYWARD_TRUSTED_PROXIES has "${bad.replace(/[./:]/g, '\\$&')}"`), bad);
+  }
+});

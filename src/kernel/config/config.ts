@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 /**
@@ -63,6 +64,17 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** An address, a network (address/bits) or one of proxy-addr's names. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [addr = '', bits, more] = entry.split('/');
+  const family = net.isIP(addr);
+  if (family === 0 || more !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const problems: string[] = [];
 
@@ -112,6 +124,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const trustedProxies = (env.KEYWARD_TRUSTED_PROXIES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  // Checked here: Fastify's proxy-addr throws its own words at start-up, after the database was opened.
+  const badProxies = trustedProxies.filter((p) => !isProxyEntry(p));
+  if (badProxies.length) problems.push(`KEYWARD_TRUSTED_PROXIES has ${badProxies.map((p) => `"${p}"`).join(', ')}: give addresses (10.0.0.5), networks (10.0.0.0/8, fd00::/8) or loopback, linklocal, uniquelocal, separated by commas.`);
+  const logLevel = env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}.`);
 
   let smtpListen: Config['smtpListen'];
   if (env.KEYWARD_SMTP_LISTEN) {
@@ -148,7 +165,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: env.KEYWARD_MAIL_FROM ?? 'Keyward <noreply@localhost>',
     trustedProxies,
     secretKeyHex: secretKeyHex?.toLowerCase(),
-    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logLevel,
     role,
     processes,
     autoMigrate: env.KEYWARD_AUTO_MIGRATE === '1',
