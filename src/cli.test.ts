@@ -215,13 +215,31 @@ test('serve --role worker runs jobs and leaves the web port alone', async () => 
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => child.once('exit', r));
   try {
     const deadline = Date.now() + 120_000;
-    while (!/running as a worker/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!/running as a worker/.test(out) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(child.exitCode, null, out);
     assert.match(out, /Keyward is running as a worker: jobs, no web server/);
     await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing listens on PORT');
+    // With no web server to hold it open, a worker once ended by itself a second or two after starting.
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(child.exitCode, null, `the worker stays up: ${out}`);
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await exited;
   }
+});
+
+test('the data directory, a new database and its backups are readable by their owner alone', { skip: TEST_DIALECT !== 'sqlite' && 'SQLite files' }, async () => {
+  const dir = path.join(dataDir, 'private');
+  await run(BIN, ['keys', 'list'], { env: { ...env, KEYWARD_DATA_DIR: dir } });
+  const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+  assert.equal(mode(dir), '700');
+  assert.equal(mode(path.join(dir, 'keyward.sqlite')), '600');
+  assert.equal(mode(path.join(dir, 'secret.key')), '600');
+  const { stdout } = await run(BIN, ['backup'], { env: { ...env, KEYWARD_DATA_DIR: dir } });
+  const file = /Backup written to (\S+)/.exec(stdout)![1]!;
+  assert.equal(mode(file), '600');
+  assert.equal(mode(path.dirname(file)), '700');
 });

@@ -24,7 +24,9 @@ export async function serve(config: Config, opts: { announce?: boolean } = {}): 
   const { app, accounts } = await buildApp(k);
   if (config.role !== 'web') k.jobs.start();
   // A worker runs jobs and the mail intake only: it leaves the web port to the web nodes on its machine.
+  // Its timers do not hold the process open (they must not delay a web node's exit), so this one does.
   if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port }).catch(inUse('PORT', config.port));
+  const keepAlive = config.role === 'worker' ? setInterval(() => {}, 2 ** 30) : null;
   if (config.smtpListen && config.role !== 'web') {
     const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host).catch(inUse('KEYWARD_SMTP_LISTEN', config.smtpListen.port));
     k.log.info({ port }, 'SMTP intake listening');
@@ -42,6 +44,7 @@ export async function serve(config: Config, opts: { announce?: boolean } = {}): 
     if (link) process.stdout.write(`\nNo staff account exists yet. Open this one-time link to create the owner account:\n\n  ${link}\n\n`);
   }
   return async () => {
+    if (keepAlive) clearInterval(keepAlive);
     await app.close();
     await k.close();
   };

@@ -59,7 +59,7 @@ export const MASTER_KEY_MISMATCH = 'A value stored encrypted cannot be opened wi
 export function loadSecrets(opts: { secretKeyHex?: string; dataDir: string }): Secrets {
   if (opts.secretKeyHex) return new Secrets(Buffer.from(opts.secretKeyHex, 'hex'));
   const file = path.join(opts.dataDir, 'secret.key');
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, crypto.randomBytes(32).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
   } catch (e) {

@@ -15,9 +15,10 @@ const run = promisify(execFile);
  * locking, so concurrent writes are either in or out, never half), or pg_dump's snapshot on PostgreSQL.
  */
 export async function backupDatabase(dbh: DbHandle, database: Config['database'], out: string, opts: { waitMs?: number } = {}): Promise<string> {
-  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
   if (database.kind === 'sqlite') {
     await sqliteBackup(dbh, out, opts.waitMs);
+    fs.chmodSync(out, 0o600);
     return out;
   }
   await runPg('pg_dump', ['--format=custom', `--file=${out}`, ...(database.schema ? [`--schema=${database.schema}`] : [])], database.url, '');
@@ -59,12 +60,14 @@ export async function restoreDatabase(database: Config['database'], file: string
         fs.mkdirSync(path.dirname(keepCopyAt), { recursive: true });
         const live = new SQLite(database.file, { fileMustExist: true });
         try { await live.backup(keepCopyAt); } finally { live.close(); }
+        fs.chmodSync(keepCopyAt, 0o600);
         kept = keepCopyAt;
       }
     }
     for (const ext of ['-wal', '-shm']) fs.rmSync(database.file + ext, { force: true });
     const tmp = `${database.file}.restoring`;
     fs.copyFileSync(file, tmp);
+    fs.chmodSync(tmp, 0o600);
     fs.renameSync(tmp, database.file);
     return kept;
   }

@@ -35,8 +35,12 @@ pg.types.setTypeParser(1700, (v: string) => Number(v));
 
 export function openDatabase(database: Config['database'], opts: { poolSize?: number } = {}): DbHandle {
   if (database.kind === 'sqlite') {
-    fs.mkdirSync(path.dirname(database.file), { recursive: true });
+    // Customers' personal data: the owner alone may read the file (SQLite gives its -wal and -shm the
+    // same mode). A file the operator made or chmodded keeps what they chose.
+    fs.mkdirSync(path.dirname(database.file), { recursive: true, mode: 0o700 });
+    const isNew = database.file !== ':memory:' && !fs.existsSync(database.file);
     const sqlite = new SQLite(database.file);
+    if (isNew) fs.chmodSync(database.file, 0o600);
     sqlite.pragma('journal_mode = WAL');
     // Money and licences are written here: an acknowledged write must survive a power cut.
     sqlite.pragma('synchronous = FULL');
