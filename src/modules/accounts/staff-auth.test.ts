@@ -130,3 +130,20 @@ describe('staff API keys', () => {
     assert.equal((await t.app.inject({ url: '/api/v1/admin/whoami', remoteAddress: '198.51.100.8', headers: { authorization: 'Bearer kwk_nope' } })).statusCode, 401, 'another address is not affected');
   });
 });
+
+describe('two first-run links used at the same moment (two nodes started together)', () => {
+  let fresh: TestApp;
+  before(async () => { fresh = await testApp(); });
+  after(async () => { await fresh.close(); });
+
+  test('one owner is made; the other link is refused', async () => {
+    const links = [(await fresh.modules.accounts.staff.firstRunLink())!, (await fresh.modules.accounts.staff.firstRunLink())!];
+    assert.notEqual(links[0], links[1]);
+    const browsers = links.map(() => new TestBrowser(fresh.app));
+    for (const [i, b] of browsers.entries()) await b.get(new URL(links[i]!).pathname);
+    const res = await Promise.all(browsers.map((b, i) => b.post(new URL(links[i]!).pathname, { name: `Owner ${i}`, email: `owner${i}@vendor.example`, password: 'owner password 1' })));
+    assert.deepEqual(res.map((r) => r.statusCode).sort(), [303, 400], res.map((r) => r.statusCode).join(','));
+    const staff = await fresh.k.db.selectFrom('staff').select(['role']).execute();
+    assert.deepEqual(staff.map((s) => s.role), ['owner']);
+  });
+});

@@ -8,6 +8,7 @@ import { checkPasswordStrength, hashPassword } from './passwords.js';
 import { consumeAccountToken, issueAccountToken, peekAccountToken } from './account-tokens.js';
 import { normaliseEmail } from './accounts.service.js';
 import * as repo from './accounts.repository.js';
+import { lockForUpdate } from '../../kernel/db/dialect.js';
 
 export const STAFF_ROLES: StaffRole[] = ['owner', 'admin', 'support', 'sales'];
 
@@ -68,10 +69,25 @@ export class StaffService {
   async completeSetup(token: string, input: { email?: unknown; name?: unknown; password?: unknown }): Promise<string> {
     await this.checkSetupToken(token);
     // Validate before using the token, so a typo does not burn the link.
-    normaliseEmail(input.email);
-    checkPasswordStrength(input.password as string, String(input.email));
-    await consumeAccountToken(this.k.db, 'staff_setup', token, this.k.clock.now());
-    return this.createStaff({ ...input, role: 'owner' }, null);
+    const { email, name } = await newStaffIdentity(this.k.db, { ...input, role: 'owner' }, (e) => checkPasswordStrength(input.password as string, e));
+    const hash = await hashPassword(input.password as string);
+    const id = newId();
+    const now = this.k.clock.now();
+    await this.k.db.transaction().execute(async (trx) => {
+      // Two nodes started together print two links, and both may be used at once. Every setup link is
+      // locked here in one order (PostgreSQL; SQLite's write transactions run one at a time), and all
+      // are spent: the second setup waits for the first, then finds its own link used.
+      await lockForUpdate(trx.selectFrom('account_tokens').select('token_hash').where('purpose', '=', 'staff_setup').orderBy('token_hash'), this.k.dbh.flags).execute();
+      await consumeAccountToken(trx, 'staff_setup', token, now);
+      if ((await repo.staffCount(trx)) > 0) throw new InvalidInput('Keyward has already been set up. Sign in instead.');
+      await trx.updateTable('account_tokens').set({ used_at: now }).where('purpose', '=', 'staff_setup').where('used_at', 'is', null).execute();
+      await trx.insertInto('staff').values({
+        id, email, name, role: 'owner', password_hash: hash,
+        totp_secret_sealed: null, totp_enabled: 0, totp_last_step: null, created_at: now, last_login_at: null, disabled_at: null,
+      }).execute();
+      await this.k.audit.record({ actorKind: 'system', actorId: null, action: 'staff.created', target: id, detail: { role: 'owner' } }, trx);
+    });
+    return id;
   }
 
   // ---- TOTP (RFC 6238: 6 digits, 30 s, SHA-1, as every authenticator app expects) ----
