@@ -68,7 +68,11 @@ export class CheckoutService {
         ...o, currency: basket.row.currency, couponCode: basket.row.coupon_code, checkoutKey: key, checkoutHash: hash,
         items: basket.lines.map((l) => ({ planId: l.plan_id, quantity: l.quantity, licenceId: l.target_licence_id })),
       });
-      await trx.deleteFrom('baskets').where('id', '=', basket.row.id).execute();
+      // The basket is spent by exactly one order. Checkouts from two tabs carry different keys; on
+      // PostgreSQL both read the basket, and the second one's delete waits for the first to commit and
+      // then finds nothing: that one has no basket left, and its order is rolled back.
+      const spent = await trx.deleteFrom('baskets').where('id', '=', basket.row.id).executeTakeFirst();
+      if (Number(spent.numDeletedRows) !== 1) throw new EmptyBasket();
       return { orderId, existing: false };
     });
     try {

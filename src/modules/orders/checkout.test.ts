@@ -273,6 +273,25 @@ describe('checkout', () => {
   });
 });
 
+describe('one basket, several tabs', () => {
+  test('checkout opened in four tabs and submitted from all at once makes one order; the other tabs find the basket spent', async () => {
+    const b = await signedInCustomer('tabs@example.com');
+    await addToBasket(b, 'ms-10');
+    const forms = [];
+    for (let i = 0; i < 4; i++) {
+      await b.get('/checkout');
+      forms.push({ _csrf: b.csrf(), ...hidden(b), ...UK, payment_method: 'bank_transfer' });
+    }
+    assert.equal(new Set(forms.map((f) => f.checkout_key)).size, 4, 'each tab has its own key');
+    const res = await Promise.all(forms.map((f) => b.post('/checkout', f)));
+    const placed = res.filter((r) => reviewId(r.headers.location));
+    assert.equal(placed.length, 1, res.map((r) => `${r.statusCode} ${r.headers.location ?? ''}`).join(', '));
+    assert.ok(res.every((r) => r === placed[0] || r.statusCode === 409), res.map((r) => r.statusCode).join(','));
+    const orders = await t.k.db.selectFrom('orders').select('id').where('customer_id', '=', 'c-tabs@example.com').execute();
+    assert.equal(orders.length, 1);
+  });
+});
+
 describe('two strangers, one new address', () => {
   test('two checkouts creating an account for the same address at once: one account, and the other buyer is not signed in to it', async () => {
     const buyers = [new TestBrowser(t.app), new TestBrowser(t.app)];
