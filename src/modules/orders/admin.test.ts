@@ -93,6 +93,14 @@ describe('admin', () => {
     const again = await owner.post(`${orderPath}/refund`, { amount: 'ten pounds', reason: 'x', refund_key: 'k'.repeat(24) });
     assert.equal(again.statusCode, 400);
     assert.match(again.body, /amount like/);
+    // One refund form sent several times at once (a double click, a retry): one refund, the same answer to each.
+    await owner.get(orderPath);
+    const form = { _csrf: owner.csrf(), amount: '5.00', reason: 'Goodwill', refund_key: /name="refund_key" value="([^"]+)"/.exec(owner.lastHtml)![1]! };
+    const burst = await Promise.all(Array.from({ length: 5 }, () => owner.post(`${orderPath}/refund`, form)));
+    const notes = burst.map((r) => /credit note (\d+) issued/.exec(r.body)?.[1]);
+    assert.deepEqual(burst.map((r) => r.statusCode), [200, 200, 200, 200, 200], notes.join(','));
+    assert.equal(new Set(notes).size, 1, notes.join(','));
+    assert.equal((await t.k.db.selectFrom('refunds').select('id').where('idempotency_key', '=', form.refund_key).execute()).length, 1);
   });
 
   test('VAT rates are edited in the admin and used at the next checkout', async () => {

@@ -1,5 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
 import { newId } from '../../kernel/crypto/tokens.js';
+import type { Db } from '../../kernel/db/database.js';
+import { isUniqueViolation } from '../../kernel/db/dialect.js';
 import { BillingService, billingRepository, printableFromInvoice, renderPdf } from '../billing/index.js';
 import { loadStripe, verifyStripeSignature } from './payments/stripe.js';
 import type { PaymentProvider } from './payments/provider.js';
@@ -74,16 +76,8 @@ export class PaymentsService {
   async refund(orderId: string, amount: number, reason: string, staffId: string, key: string): Promise<{ creditNoteNumber: number }> {
     if (!Number.isSafeInteger(amount) || amount <= 0) throw new InvalidOrderInput('Enter an amount to refund.');
     if (!reason.trim()) throw new InvalidOrderInput('Say why the order is refunded (it is printed on the credit note).');
-    const prior = await this.k.db.selectFrom('refunds').select(['credit_note_id', 'order_id', 'amount', 'reason']).where('idempotency_key', '=', key).executeTakeFirst();
-    if (prior) {
-      if (prior.order_id !== orderId) throw new InvalidOrderInput('This refund form was already used for another order.');
-      // A key stands for one request: the same key with another amount or reason is not a retry of it.
-      if (Number(prior.amount) !== amount || prior.reason !== reason.trim().slice(0, 500)) {
-        throw new InvalidOrderInput('This refund form was already sent with another amount or reason, and that refund is done. Open the order again to refund more.');
-      }
-      const doc = await billingRepository.invoiceById(this.k.db, prior.credit_note_id!);
-      return { creditNoteNumber: Number(doc!.number) };
-    }
+    const prior = await this.priorRefund(this.k.db, orderId, amount, reason, key);
+    if (prior) return prior;
     const order = await orderById(this.k.db, orderId);
     if (!order) throw new OrderNotFound();
     if (!['paid', 'fulfilled', 'partly_refunded'].includes(order.status)) throw new BadTransition(order.status.replace('_', ' '), 'refunded');
@@ -93,6 +87,9 @@ export class PaymentsService {
     const providerRef = payment ? await this.provider(payment.provider).refund(payment, amount, key) : null;
     return this.k.db.transaction().execute(async (trx) => {
       const o = await lockOrder(this.k, trx, orderId);
+      // The same form sent twice at once: the other request held the order's lock and committed first.
+      const done = await this.priorRefund(trx, orderId, amount, reason, key);
+      if (done) return done;
       const left = Number(o.total_gross) - Number(o.refunded_amount);
       if (amount > left) throw new RefundTooLarge();
       const invoice = await billingRepository.invoiceForOrder(trx, orderId);
@@ -107,7 +104,27 @@ export class PaymentsService {
       await sendCreditNote(this.k, trx, o, { number: note.number, pdf, amount });
       await this.k.audit.record({ actorKind: 'staff', actorId: staffId, action: 'order.refunded', target: orderId, detail: { amount, creditNote: note.number } }, trx);
       return { creditNoteNumber: note.number };
+    }).catch(async (err: unknown) => {
+      // Its twin committed between our look and our insert (SQLite runs them one after the other).
+      if (isUniqueViolation(err)) {
+        const done = await this.priorRefund(this.k.db, orderId, amount, reason, key);
+        if (done) return done;
+      }
+      throw err;
     });
+  }
+
+  /** The refund this form's key already made, as its answer; refused when the key was used otherwise. */
+  private async priorRefund(db: Db, orderId: string, amount: number, reason: string, key: string): Promise<{ creditNoteNumber: number } | null> {
+    const prior = await db.selectFrom('refunds').select(['credit_note_id', 'order_id', 'amount', 'reason']).where('idempotency_key', '=', key).executeTakeFirst();
+    if (!prior) return null;
+    if (prior.order_id !== orderId) throw new InvalidOrderInput('This refund form was already used for another order.');
+    // A key stands for one request: the same key with another amount or reason is not a retry of it.
+    if (Number(prior.amount) !== amount || prior.reason !== reason.trim().slice(0, 500)) {
+      throw new InvalidOrderInput('This refund form was already sent with another amount or reason, and that refund is done. Open the order again to refund more.');
+    }
+    const doc = await billingRepository.invoiceById(db, prior.credit_note_id!);
+    return { creditNoteNumber: Number(doc!.number) };
   }
 
   /**
