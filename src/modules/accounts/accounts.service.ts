@@ -3,7 +3,7 @@ import { newId } from '../../kernel/crypto/tokens.js';
 import type { SubjectKind } from './accounts.tables.js';
 import { EmailNotVerified, InvalidCredentials, InvalidInput, LockedOut } from './accounts.errors.js';
 import { checkPasswordStrength, dummyHash, hashPassword, verifyPassword } from './passwords.js';
-import { clearFailures, lockedFor, recordFailure } from './lockout.js';
+import { clearFailures, takeAttempt } from './lockout.js';
 import { consumeAccountToken, issueAccountToken, peekAccountToken } from './account-tokens.js';
 import { endAllSessions, revokeAllRememberTokens } from './sessions.js';
 import { sendAccountMail } from './account-mail.js';
@@ -43,22 +43,22 @@ export class AccountsService {
   async login(kind: SubjectKind, emailRaw: unknown, password: unknown, ip: string | null): Promise<LoginResult> {
     const email = typeof emailRaw === 'string' ? emailRaw.trim().toLowerCase().slice(0, 254) : '';
     const now = this.k.clock.now();
-    const waitMs = await lockedFor(this.k.db, kind, email, now);
+    const waitMs = await takeAttempt(this.k.db, this.k.dbh.flags, kind, email, now);
     if (waitMs > 0) throw new LockedOut(Math.ceil(waitMs / 60_000));
     const pw = typeof password === 'string' ? password.slice(0, 1024) : '';
     const subject = kind === 'customer' ? await repo.customerByEmail(this.k.db, email) : await repo.staffByEmail(this.k.db, email);
     const active = subject && !('closed_at' in subject ? subject.closed_at : subject.disabled_at);
     const ok = await verifyPassword(active ? subject.password_hash : null, pw);
     if (!ok || !subject) {
-      await recordFailure(this.k.db, kind, email, now);
+      // Already counted by takeAttempt.
       await this.k.audit.record({ actorKind: 'anonymous', action: `${kind}.login_failed`, target: subject?.id ?? null, ip });
       throw new InvalidCredentials();
     }
+    await clearFailures(this.k.db, kind, email);
     if (kind === 'customer' && 'email_verified_at' in subject && !subject.email_verified_at) {
       await this.k.jobs.enqueue('accounts.registration', { customerId: subject.id, email });
       throw new EmailNotVerified();
     }
-    await clearFailures(this.k.db, kind, email);
     const totpRequired = kind === 'staff' && 'totp_enabled' in subject && subject.totp_enabled === 1;
     if (!totpRequired) await this.recordLogin(kind, subject.id, ip);
     return { kind, subjectId: subject.id, totpRequired };

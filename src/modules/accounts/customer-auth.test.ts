@@ -114,6 +114,18 @@ describe('customer registration, sign-in and sign-out', () => {
     assert.equal(lockDuration(5), 30_000);
     assert.equal(lockDuration(50), 15 * 60_000);
   });
+
+  test('lockout: guesses sent all at once get no more than the five free failures checked', async () => {
+    const b = new TestBrowser(t.app, { 'x-test': 'lockout-burst' });
+    await registerAndVerify(b, 'burst@example.com');
+    await b.get('/account/login');
+    const csrf = b.csrf();
+    const tries = ['correct horse battery', ...Array.from({ length: 7 }, (_, i) => `wrong ${i}`)].reverse();
+    const res = await Promise.all(tries.map((password) => b.post('/account/login', { _csrf: csrf, email: 'burst@example.com', password })));
+    const codes = res.map((r) => r.statusCode);
+    assert.equal(codes.filter((c) => c === 401 || c === 303).length, 5, `five checked, the rest refused unchecked: ${codes.join(',')}`);
+    assert.equal(codes.filter((c) => c === 429).length, 3, codes.join(','));
+  });
 });
 
 describe('password reset', () => {

@@ -1,5 +1,6 @@
 import type { Db } from '../../kernel/db/database.js';
 import { sha256Hex } from '../../kernel/crypto/tokens.js';
+import { lockForUpdate, type DialectFlags } from '../../kernel/db/dialect.js';
 
 /**
  * Failed sign-ins are counted per email address, whether or not an account has it (so the answer never
@@ -19,21 +20,23 @@ export function lockDuration(failures: number): number {
   return Math.min(MAX_LOCK_MS, BASE_LOCK_MS * 2 ** (failures - FREE_FAILURES));
 }
 
-/** Milliseconds until the address may try again (0 when not locked). */
-export async function lockedFor(db: Db, kind: string, email: string, now: number): Promise<number> {
-  const row = await db.selectFrom('rate_limits').select(['window_start', 'count']).where('key', '=', keyFor(kind, email)).executeTakeFirst();
-  if (!row || now - row.window_start > FORGET_AFTER_MS) return 0;
-  return Math.max(0, row.window_start + lockDuration(row.count) - now);
-}
-
-export async function recordFailure(db: Db, kind: string, email: string, now: number): Promise<void> {
+/**
+ * Takes one attempt for the address: 0 and the attempt is counted as a failure now, before the slow
+ * password check (a success clears it), or the milliseconds until the address may try again. Counting
+ * first, under the row's lock, is what holds a burst to the free failures: checked first and counted
+ * after, ten guesses sent at once all passed the check, and on PostgreSQL their counts overwrote each other.
+ */
+export async function takeAttempt(db: Db, flags: DialectFlags, kind: string, email: string, now: number): Promise<number> {
   const key = keyFor(kind, email);
-  await db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('rate_limits').select(['window_start', 'count']).where('key', '=', key).executeTakeFirst();
-    const count = !row || now - row.window_start > FORGET_AFTER_MS ? 1 : row.count + 1;
-    // window_start holds the time of the latest failure: the lock runs from there.
-    await trx.insertInto('rate_limits').values({ key, window_start: now, count })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ window_start: now, count })).execute();
+  return db.transaction().execute(async (trx) => {
+    await trx.insertInto('rate_limits').values({ key, window_start: now, count: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    const row = await lockForUpdate(trx.selectFrom('rate_limits').select(['window_start', 'count']).where('key', '=', key), flags).executeTakeFirstOrThrow();
+    const failures = now - row.window_start > FORGET_AFTER_MS ? 0 : row.count;
+    const wait = Math.max(0, row.window_start + lockDuration(failures) - now);
+    if (wait > 0) return wait;
+    // window_start holds the time of the latest failure: a lock runs from there.
+    await trx.updateTable('rate_limits').set({ count: failures + 1, window_start: now }).where('key', '=', key).execute();
+    return 0;
   });
 }
 
