@@ -284,6 +284,35 @@ describe('staff queue', () => {
     assert.equal((await bob.get(`/account/tickets/${adas.number}`)).statusCode, 200, 'as the staff member agreed');
   });
 
+  test('merges at the same moment: A into B with B into A makes no cycle; A into B with B into C leaves every message on C', async () => {
+    const sam = await signIn(t, 'staff', 'sam@vendor.example');
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    const open = async (subject: string) => {
+      await contact(ada, { subject, message: `Message of ${subject}.` });
+      return (await ticketRows(t)).find((x) => x.subject === subject)!;
+    };
+    const merge = async (from: number, into: number) => {
+      await sam.get(`/admin/tickets/${from}`);
+      return { _csrf: sam.csrf(), into: String(into) };
+    };
+    const [a, b] = [await open('Race A'), await open('Race B')];
+    const forms = [await merge(a.number, b.number), await merge(b.number, a.number)];
+    const res = await Promise.all([sam.post(`/admin/tickets/${a.number}/merge`, forms[0]!), sam.post(`/admin/tickets/${b.number}/merge`, forms[1]!)]);
+    assert.deepEqual(res.map((r) => r.statusCode).sort(), [303, 400], res.map((r) => r.statusCode).join(','));
+    const rows = (await ticketRows(t)).filter((x) => x.id === a.id || x.id === b.id);
+    assert.equal(rows.filter((x) => x.merged_into_id).length, 1, 'one ticket holds the conversation');
+
+    const [c, d, e] = [await open('Chain C'), await open('Chain D'), await open('Chain E')];
+    const chain = [await merge(c.number, d.number), await merge(d.number, e.number)];
+    await Promise.all([sam.post(`/admin/tickets/${c.number}/merge`, chain[0]!), sam.post(`/admin/tickets/${d.number}/merge`, chain[1]!)]);
+    const holder = (await ticketRows(t)).filter((x) => [c.id, d.id, e.id].includes(x.id) && !x.merged_into_id);
+    assert.equal(holder.length, 1, 'the conversation ends on one ticket');
+    const bodies = (await messagesOf(t, holder[0]!.number)).map((m) => m.body_text);
+    for (const x of ['Chain C', 'Chain D', 'Chain E']) {
+      if ((await ticketRows(t)).find((r) => r.subject === x)!.merged_into_id) assert.ok(bodies.includes(`Message of ${x}.`), `${x}'s message is on the open ticket`);
+    }
+  });
+
   test('an anonymised ticket is not listed in My account (it cannot be opened either)', async () => {
     const ada = await signIn(t, 'customer', 'ada@example.com');
     await contact(ada, { subject: 'Ada, soon anonymised', message: 'Please forget this one.' });

@@ -1,6 +1,7 @@
 import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
 import { accountsRepository } from '../accounts/index.js';
+import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { storeAttachments, type Upload } from './attachments.js';
 import { notifyStaff, sendAcknowledgement, sendReply, supportEnv, type SupportEnv } from './outbound.js';
 import { eventFor, nextStatus } from './status.js';
@@ -168,10 +169,17 @@ export class TicketService {
     const n = typeof targetNumber === 'string' ? Number(targetNumber.replace(/^#/, '').trim()) : NaN;
     if (!Number.isSafeInteger(n)) throw new MergeRefused('Enter the number of the ticket to merge into, like 1042.');
     return this.k.db.transaction().execute(async (trx) => {
+      const found = await repo.ticketByNumber(trx, n);
+      if (!found) throw new MergeRefused(`There is no ticket #${n}.`);
+      // Two merges at once (A into B while B into A, or B into C): both tickets are locked in one order
+      // (PostgreSQL; SQLite runs write transactions one at a time) and read again under the locks, so the
+      // second merge sees what the first did instead of making a cycle or stranding messages.
+      await lockForUpdate(trx.selectFrom('support_tickets').select('id').where('id', 'in', [sourceId, found.id]).orderBy('id'), this.k.dbh.flags).execute();
       const source = await repo.ticketById(trx, sourceId);
-      const target = await repo.ticketByNumber(trx, n);
+      const target = await repo.ticketById(trx, found.id);
       if (!source || source.merged_into_id) throw new TicketNotFound();
       if (!target) throw new MergeRefused(`There is no ticket #${n}.`);
+      if (target.merged_into_id) throw new MergeRefused(`Ticket #${target.number} has just been merged into another ticket: open it to see which, and merge into that one.`);
       if (target.id === source.id) throw new MergeRefused('A ticket cannot be merged into itself.');
       if (target.anonymised_at || source.anonymised_at) throw new MergeRefused('Anonymised tickets cannot be merged.');
       // Everyone on either ticket sees the merged conversation, files included: one mistyped number
