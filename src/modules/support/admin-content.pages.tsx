@@ -70,7 +70,7 @@ export function registerAdminContentPages(app: FastifyInstance, k: Kernel, kb: K
             <Field label="Address (slug)" name="slug" value={v.slug} maxLength={80} error={errors.slug} hint="Leave empty to make one from the title." />
             <div class={errors.category ? 'field has-error' : 'field'}><label for="f-category">Category</label>
               <select id="f-category" name="category"><option value="">None</option>{cats.map((c) => <option value={c.id} selected={v.category === c.id}>{c.name}</option>)}</select></div>
-            <TextArea label="Text" name="body" value={v.body} required rows={18} error={errors.body} hint="Blank lines start paragraphs; “## ” starts a heading; “- ” lines make a list; ``` fences code." />
+            <TextArea label="Text" name="body" value={v.body} required rows={18} error={errors.body} hint="Blank lines start paragraphs; “## ” starts a heading; “- ” lines make a list; ``` fences code; **bold**, *italic*, `code` and [a link](https://…) work within lines." />
             <div class="field"><label class="checkbox"><input type="checkbox" name="published" value="1" checked={v.published === '1'} /> Published (visible to everyone)</label></div>
             <button type="submit">Save article</button>
           </form>

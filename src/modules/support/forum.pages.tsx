@@ -58,7 +58,7 @@ export function registerForumPages(app: FastifyInstance, k: Kernel, forum: Forum
               <Csrf token={request.csrfToken()} />
               {error ? <ErrorSummary errors={error} /> : null}
               <Field label="Title" name="title" value={v.title} required maxLength={200} error={error?.title} />
-              <TextArea label="Your question" name="body" value={v.body} required error={error?.body} hint="Blank lines start paragraphs; lines starting with “- ” make a list; ``` fences code." />
+              <TextArea label="Your question" name="body" value={v.body} required error={error?.body} hint="Blank lines start paragraphs; lines starting with “- ” make a list; ``` fences code; **bold**, *italic*, `code` and [a link](https://…) work within lines." />
               <p class="muted">Your post is public and shows your first name and initial.</p>
               <button type="submit">Post topic</button>
             </form>

@@ -127,6 +127,20 @@ describe('forum', () => {
     assert.equal((await anon.get(threadUrl)).statusCode, 404);
   });
 
+  test('inline marks: bold, italic, code and web links render; script, javascript: links and stray stars stay text', async () => {
+    const ada = await signIn(t, 'customer', 'ada@example.com');
+    await ada.get('/support/forum/installation');
+    const body = 'Run **setup.exe** as *admin*, then `net start mailsrv`.\nSee [the guide](https://vendor.example/guide) or [this](javascript:alert(1)).\n5 * 3 = 15 and <script>alert(2)</script>';
+    const start = await ada.post('/support/forum/installation/threads', { title: 'Marks', body });
+    assert.equal(start.statusCode, 303);
+    const page = (await new TestBrowser(t.app).get(start.headers.location as string)).body;
+    assert.match(page, /Run <strong>setup\.exe<\/strong> as <em>admin<\/em>, then <code>net start mailsrv<\/code>\./);
+    assert.match(page, /<a href="https:\/\/vendor\.example\/guide" rel="nofollow ugc noopener">the guide<\/a>/);
+    assert.match(page, /\[this\]\(javascript:alert\(1\)\)/, 'not a link');
+    assert.doesNotMatch(page, /href="javascript/);
+    assert.match(page, /5 \* 3 = 15 and &lt;script>alert\(2\)&lt;\/script>/);
+  });
+
   test('long posts in any script: a reply well within the limit in Cyrillic is kept whole; one over it comes back with its text', async () => {
     const sam = await signIn(t, 'staff', 'sam@vendor.example');
     await sam.get('/admin/forum');
