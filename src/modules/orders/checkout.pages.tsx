@@ -121,6 +121,14 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
     if (request.auth?.kind === 'customer') {
       const c = await accountsRepository.customerById(k.db, request.auth.subjectId);
       if (c) Object.assign(v, { billing_name: c.name, company: c.company ?? '', line1: c.address_line1 ?? '', line2: c.address_line2 ?? '', city: c.city ?? '', region: c.region ?? '', postcode: c.postcode ?? '', country: c.country ?? '', phone: c.phone ?? '', vat_number: c.vat_number ?? '' });
+      // No address in the profile: the one on their last order, so a returning customer types it once.
+      const last = c && !c.address_line1 ? await k.db.selectFrom('orders').selectAll().where('customer_id', '=', c.id).orderBy('created_at', 'desc').limit(1).executeTakeFirst() : undefined;
+      if (last) {
+        Object.assign(v, {
+          billing_name: last.billing_name, company: last.billing_company ?? '', line1: last.billing_address_line1, line2: last.billing_address_line2 ?? '',
+          city: last.billing_city, region: last.billing_region ?? '', postcode: last.billing_postcode ?? '', country: last.billing_country, phone: last.phone ?? '', vat_number: last.vat_number ?? '',
+        });
+      }
     }
     return form(request, reply, v);
   });

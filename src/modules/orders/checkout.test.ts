@@ -289,6 +289,11 @@ describe('one basket, several tabs', () => {
     assert.ok(res.every((r) => r === placed[0] || r.statusCode === 409), res.map((r) => r.statusCode).join(','));
     const orders = await t.k.db.selectFrom('orders').select('id').where('customer_id', '=', 'c-tabs@example.com').execute();
     assert.equal(orders.length, 1);
+    // Coming back with no address in the profile: the last order's address is filled in.
+    await addToBasket(b, 'ms-spamfilter');
+    const again = await b.get('/checkout');
+    assert.match(again.body, /name="line1"[^>]*value="2 Mill Lane"|value="2 Mill Lane"[^>]*name="line1"/);
+    assert.match(again.body, /value="LS1 1AA"/);
   });
 });
 
