@@ -13,6 +13,13 @@ export const PUBLIC_NAV: NavLink[] = [
   { href: '/account', label: 'My account' },
 ];
 
+/**
+ * With a basket, the way back to it: the basket cookie (orders' `kw_basket`, `__Host-` on HTTPS) exists
+ * only from the first item until checkout, so its presence is enough and no page reads the basket for it.
+ */
+const PUBLIC_NAV_WITH_BASKET: NavLink[] = [...PUBLIC_NAV.slice(0, 1), { href: '/basket', label: 'Basket' }, ...PUBLIC_NAV.slice(1)];
+const hasBasket = (request: FastifyRequest) => request.cookies?.kw_basket !== undefined || request.cookies?.['__Host-kw_basket'] !== undefined;
+
 export const ADMIN_NAV: NavLink[] = [
   { href: '/admin', label: 'Dashboard' },
   { href: '/admin/customers', label: 'Customers' },
@@ -45,7 +52,7 @@ export async function page(
   const user = request.auth
     ? { name: request.auth.name, logoutAction: request.auth.kind === 'staff' ? '/admin/logout' : '/account/logout', csrf: request.csrfToken() }
     : null;
-  const nav = variant === 'admin' && request.auth?.kind === 'staff' ? ADMIN_NAV.filter((l) => request.adminNavAllows?.(l.href) ?? true) : variant === 'admin' ? [] : PUBLIC_NAV;
+  const nav = variant === 'admin' && request.auth?.kind === 'staff' ? ADMIN_NAV.filter((l) => request.adminNavAllows?.(l.href) ?? true) : variant === 'admin' ? [] : hasBasket(request) ? PUBLIC_NAV_WITH_BASKET : PUBLIC_NAV;
   return sendPage(reply, Layout({ title: opts.title, brand, variant, nav, user, flash: opts.flash, children }), opts.status ?? 200);
 }
 

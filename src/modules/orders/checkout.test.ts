@@ -46,6 +46,7 @@ describe('storefront and basket', () => {
     assert.match(shop.body, /£499\.00.*\+ VAT.*£598\.80 with UK VAT/s, 'GBP prices with and without VAT');
     assert.match((await b.get('/shop?currency=EUR')).body, /€584\.00.*excl\. VAT/s);
     assert.deepEqual(setCookies(shop), []);
+    assert.doesNotMatch(shop.body, /href="\/basket"/, 'no basket link before there is a basket');
     const res = await addToBasket(b, 'ms-10');
     assert.equal(res.statusCode, 303);
     const cookies = setCookies(res);
@@ -57,6 +58,7 @@ describe('storefront and basket', () => {
     assert.match(cookies[0]!, /HttpOnly/);
     assert.match(cookies[0]!, /SameSite=Lax/);
     assert.deepEqual(setCookies(await addToBasket(b, 'ms-spamfilter')), [], 'no new cookie for the second item');
+    assert.match((await b.get('/support')).body, /<nav aria-label="Main"><ul><li><a href="\/shop">Shop<\/a><\/li><li><a href="\/basket">Basket<\/a>/, 'every page leads back to the basket');
     const basket = await b.get('/basket');
     assert.match(basket.body, /Mail Server, 10 users/);
     assert.match(basket.body, /Spam filter updates/);
