@@ -18,6 +18,7 @@ export { accountsPrivacy } from './privacy.js';
 export { requireCustomer, requireStaff, startSession } from './auth.hooks.js';
 export { AccountNav, ACCOUNT_LINKS } from './account-nav.js';
 export { normaliseEmail } from './accounts.service.js';
+export { checkPasswordStrength } from './passwords.js';
 export type { StaffRole, SubjectKind } from './accounts.tables.js';
 export * as accountsRepository from './accounts.repository.js';
 export { migrations as accountsMigrations } from './migrations/index.js';

@@ -5,7 +5,7 @@ import { clearCookie } from '../../kernel/http/cookies.js';
 import { formBody, page } from '../../kernel/http/page.js';
 import { randomToken } from '../../kernel/crypto/tokens.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
-import { accountsRepository, normaliseEmail, requireCustomer, startSession } from '../accounts/index.js';
+import { accountsRepository, checkPasswordStrength, normaliseEmail, requireCustomer, startSession } from '../accounts/index.js';
 import type { AccountsModule } from '../accounts/index.js';
 
 type AccountsService = AccountsModule['accounts'];
@@ -13,7 +13,7 @@ import { formatMoney } from '../billing/index.js';
 import type { BasketService } from './basket.service.js';
 import { CheckoutService } from './checkout.service.js';
 import type { PaymentsService } from './payments.service.js';
-import { FieldError, parseBilling } from './billing-form.js';
+import { FieldError, FieldErrors, fieldErrorsOf, parseBilling } from './billing-form.js';
 import { BasketChanged, EmptyBasket } from './orders.errors.js';
 import { COUNTRIES, decideTax } from './tax.js';
 import { orderById, orderLines, taxRates } from './orders.repository.js';
@@ -26,7 +26,7 @@ export function CountrySelect({ value, error }: { value?: string; error?: string
   return (
     <div class={error ? 'field has-error' : 'field'}>
       <label for="f-country">Country</label>
-      <select id="f-country" name="country" required autoComplete="country">
+      <select id="f-country" name="country" required autoComplete="country" aria-invalid={error ? 'true' : undefined} aria-describedby={error ? 'f-country-error' : undefined}>
         <option value="">Choose…</option>
         {Object.entries(COUNTRIES).sort((a, b) => a[1].localeCompare(b[1])).map(([code, name]) => <option value={code} selected={code === value}>{name}</option>)}
       </select>
@@ -141,6 +141,9 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
       // A repeated submit (double click, reload) goes to the order the first one made.
       const prior = await checkout.alreadyPlaced({ checkoutKey: body.checkout_key, requestHash });
       if (prior) return reply.redirect(`/checkout/review/${prior}`, 303);
+      // Every problem of the form at once: the billing fields and, for a new customer, the account's.
+      const fieldProblems = { ...(request.auth ? {} : accountProblems(body)), ...billingProblems(body) };
+      if (Object.keys(fieldProblems).length) throw new FieldErrors(fieldProblems);
       const billing = parseBilling(body);
       // Checked before an account is made, so a wrong VAT number never leaves a half-finished checkout.
       decideTax({ country: billing.country, vatNumber: billing.vatNumber, ratesBp: await taxRates(k.db), now: k.clock.now(), phone: billing.phone, requireSecondEvidence: true });
@@ -172,10 +175,26 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
         if (placed) return reply.redirect(`/checkout/review/${placed}`, 303);
       }
       if (!isUserError(err)) throw err;
+      if (fieldErrorsOf(err)) return form(request, reply, body, fieldErrorsOf(err)!);
       const field = (err as { field?: string }).field ?? (err.code === 'ORD_INVALID_VAT_NUMBER' ? 'vat_number' : err.code === 'ORD_VAT_EVIDENCE' ? 'phone' : err.code === 'ORD_PAYMENT_METHOD' ? 'payment_method' : '_form');
       return form(request, reply, body, { [field]: err.message });
     }
   });
+
+  /** The new account's fields, checked as registration checks them; the address's owner is checked later. */
+  function accountProblems(body: Record<string, string | undefined>): Record<string, string> {
+    const problems: Record<string, string> = {};
+    const name = (body.name ?? '').trim();
+    if (!name || name.length > 200) problems.name = 'Enter your name (at most 200 characters).';
+    let email = '';
+    try { email = normaliseEmail(body.email); } catch (err) { problems.email = (err as Error).message; }
+    try { checkPasswordStrength(body.password ?? '', email); } catch (err) { problems.password = (err as Error).message; }
+    return problems;
+  }
+
+  function billingProblems(body: Record<string, string | undefined>): Record<string, string> {
+    try { parseBilling(body); return {}; } catch (err) { return fieldErrorsOf(err) ?? {}; }
+  }
 
   /** Sign-up during checkout. An address that already has an account must sign in (it is never taken over). */
   async function createAccountOnTheWay(body: Record<string, string | undefined>): Promise<{ id: string; email: string }> {

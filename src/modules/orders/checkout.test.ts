@@ -233,6 +233,14 @@ describe('checkout', () => {
       assert.equal(res.statusCode, 400, JSON.stringify(override));
       assert.match(res.body, message, JSON.stringify(override));
     }
+    // An empty form names every missing field at once, each beside its field.
+    await b.get('/checkout');
+    const empty = await b.post('/checkout', { ...hidden(b), payment_method: 'bank_transfer' });
+    assert.equal(empty.statusCode, 400);
+    for (const message of [/Enter your name/, /Enter an email address/, /at least|characters/i, /Enter the name to put on the invoice/, /Enter the first line of the address/, /Enter the town or city/, /Choose your country/, /Enter a telephone number/]) {
+      assert.match(empty.body, message);
+    }
+    assert.ok((empty.body.match(/aria-invalid="true"/g) ?? []).length >= 8, 'each field is marked');
     for (const tampered of [{ total_gross: '1' }, { unit_net: '1' }, { price_GBP: '0.01' }] as Array<Record<string, string>>) {
       await b.get('/checkout');
       const res = await b.post('/checkout', { name: 'Eve', email: 'eve@example.com', password: 'a long enough password', ...UK, payment_method: 'bank_transfer', ...tampered });

@@ -6,7 +6,7 @@ import { accountsRepository, normaliseEmail, requireStaff } from '../accounts/in
 import { CURRENCIES, loadCatalogue } from '../catalog/index.js';
 import type { CheckoutService } from './checkout.service.js';
 import { parseCurrency, parseQuantity } from './basket.service.js';
-import { FieldError, parseBilling } from './billing-form.js';
+import { FieldError, fieldErrorsOf, parseBilling } from './billing-form.js';
 import { BillingFields } from './checkout.pages.js';
 import { isUserError } from './basket.pages.js';
 import { saveStripe, loadStripe } from './payments/stripe.js';
@@ -71,6 +71,7 @@ export function registerPhoneOrderPages(app: FastifyInstance, k: Kernel, checkou
       return reply.redirect(`/admin/orders/${id}`, 303);
     } catch (err) {
       if (!isUserError(err)) throw err;
+      if (fieldErrorsOf(err)) return form(request, reply, v, fieldErrorsOf(err)!);
       return form(request, reply, v, { [(err as { field?: string }).field ?? (err.code === 'ORD_INVALID_VAT_NUMBER' ? 'vat_number' : '_form')]: err.message });
     }
   });
