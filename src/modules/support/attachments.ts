@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Kernel } from '../../kernel/context.js';
 import type { Db } from '../../kernel/db/database.js';
 import { newId, safeEqual } from '../../kernel/crypto/tokens.js';
+import { withoutBidiControls } from '../../kernel/text/bidi.js';
 import { AttachmentTooLarge, TooManyAttachments } from './support.errors.js';
 
 /**
@@ -42,7 +43,7 @@ export async function storeAttachments(k: Kernel, trx: Db, ticketId: string, mes
     const rel = path.join(ticketId, id);
     writePrivate(path.join(supportDir(k), rel), u.content);
     await trx.insertInto('support_attachments').values({
-      id, ticket_id: ticketId, message_id: messageId, filename: u.filename.slice(0, 200) || 'attachment', content_type: u.contentType.slice(0, 100),
+      id, ticket_id: ticketId, message_id: messageId, filename: withoutBidiControls(u.filename).slice(0, 200) || 'attachment', content_type: u.contentType.slice(0, 100),
       size: u.content.length, sha256: crypto.createHash('sha256').update(u.content).digest('hex'), stored_path: rel, created_at: k.clock.now(),
     }).execute();
     kept++;
@@ -79,8 +80,9 @@ const INLINE_SAFE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 export const servedType = (t: string) => (INLINE_SAFE.has(t) ? t : 'application/octet-stream');
 
 export function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  const clean = withoutBidiControls(filename);
+  const ascii = clean.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(clean)}`;
 }
 
 /**

@@ -56,6 +56,20 @@ describe('contact form (no JavaScript, no cookie)', () => {
     assert.equal((await outboxTo('sam@vendor.example')).length, 1, 'staff are told');
   });
 
+  test('direction controls are taken out of file names and subjects: report\u202Egpj.exe cannot pass for reportexe.jpg', async () => {
+    const b = new TestBrowser(t.app);
+    await b.get('/support/contact');
+    wait();
+    const res = await postMultipart(b, '/support/contact', { email: 'rlo@example.com', name: 'R', subject: 'Invoice\u202Efdp.exe', message: 'See file.', website: '' },
+      [{ name: 'files', filename: 'report\u202Egpj.exe', type: 'image/jpeg', content: Buffer.from('MZ') }]);
+    assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+    const number = Number(/<strong>#(\d+)<\/strong>/.exec(res.body)?.[1]);
+    const tk = (await ticketRows(t)).find((x) => x.number === number)!;
+    assert.equal(tk.subject, 'Invoicefdp.exe');
+    const files = await t.k.db.selectFrom('support_attachments').select('filename').where('ticket_id', '=', tk.id).execute();
+    assert.deepEqual(files.map((f) => f.filename), ['reportgpj.exe']);
+  });
+
   test('a long message in Chinese (40,000 characters, 120 KB) arrives whole; one over the limit is refused, never cut short', async () => {
     const b = new TestBrowser(t.app);
     const message = '你好世界。'.repeat(8_002);

@@ -1,3 +1,4 @@
+import { withoutBidiControls } from '../../../kernel/text/bidi.js';
 /**
  * A small, total RFC 5322 header reader for the fields threading and loop protection depend on. It never
  * throws: a malformed message is still a message someone sent, and must reach a ticket (the full MIME
@@ -131,7 +132,7 @@ export function stripSubjectToken(subject: string): string {
 
 /** The subject a ticket keeps: reply/forward prefixes and tokens removed, bounded, never empty. */
 export function cleanSubject(subject: string | undefined): string {
-  let s = stripSubjectToken((subject ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' '));
+  let s = stripSubjectToken(withoutBidiControls((subject ?? '').replace(/[\u0000-\u001f\u007f]+/g, ' ')));
   for (let i = 0; i < 5; i++) s = s.replace(/^\s*(re|fw|fwd|aw|sv|antw)\s*:\s*/i, '');
   s = s.replace(/\s+/g, ' ').trim().slice(0, 200);
   return s || '(no subject)';
