@@ -35,6 +35,7 @@ function Axes({ labels, max }: { labels: string[]; max: number }) {
 
 /** Lines over a shared x axis (e.g. days), one colour class per series (s0…s7). */
 export function LineChart({ title, labels, series }: { title: string; labels: string[]; series: Series[] }) {
+  if (series.length === 0) return <NoData title={title} />;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const x = (i: number) => PAD.l + (labels.length <= 1 ? 0 : (i * (W - PAD.l - PAD.r)) / (labels.length - 1));
   const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b);
@@ -52,7 +53,8 @@ export function LineChart({ title, labels, series }: { title: string; labels: st
 }
 
 /** Bars, one per label (e.g. revenue per month), optionally several series side by side. */
-export function BarChart({ title, labels, series, unit = '' }: { title: string; labels: string[]; series: Series[]; unit?: string }) {
+export function BarChart({ title, labels, series, unit = '', decimals }: { title: string; labels: string[]; series: Series[]; unit?: string; decimals?: number }) {
+  if (series.length === 0) return <NoData title={title} />;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const slot = (W - PAD.l - PAD.r) / Math.max(1, labels.length);
   const bw = Math.max(2, (slot * 0.8) / Math.max(1, series.length));
@@ -70,7 +72,7 @@ export function BarChart({ title, labels, series, unit = '' }: { title: string; 
         )))}
       </svg>
       {series.length > 1 ? <Legend series={series} /> : null}</div>
-      <DataTable labels={labels} series={series} /></div>
+      <DataTable labels={labels} series={series} decimals={decimals} /></div>
     </figure>
   );
 }
@@ -79,12 +81,18 @@ function Legend({ series }: { series: Series[] }) {
   return <ul class="legend">{series.map((s, i) => <li><span class={`swatch s${i % 8}`} aria-hidden="true" />{s.name}</li>)}</ul>;
 }
 
-export function DataTable({ labels, series }: { labels: string[]; series: Series[] }) {
+/** A chart with nothing to draw says so, instead of empty axes over a table of dates. */
+function NoData({ title }: { title: string }) {
+  return <figure class="chart"><figcaption>{title}</figcaption><p class="muted">Nothing to show yet.</p></figure>;
+}
+
+/** `decimals`: amounts shown with that many places (358.80, not 358.8). */
+export function DataTable({ labels, series, decimals }: { labels: string[]; series: Series[]; decimals?: number }) {
   return (
     <div class="chart-data table-wrap" tabindex={0} aria-label="The numbers">
       <table>
         <thead><tr><th></th>{series.map((s) => <th class="num">{s.name}</th>)}</tr></thead>
-        <tbody>{labels.map((l, i) => <tr><td>{l}</td>{series.map((s) => <td class="num">{s.values[i] ?? 0}</td>)}</tr>)}</tbody>
+        <tbody>{labels.map((l, i) => <tr><td>{l}</td>{series.map((s) => <td class="num">{decimals === undefined ? s.values[i] ?? 0 : (s.values[i] ?? 0).toFixed(decimals)}</td>)}</tr>)}</tbody>
       </table>
     </div>
   );

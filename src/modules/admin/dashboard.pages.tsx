@@ -58,7 +58,7 @@ export function Dashboard({ d, showRevenue }: { d: DashboardData; showRevenue: b
           <h2 id="h-revenue">Revenue</h2>
           {d.currencies.length ? (
             <BarChart title="Invoiced per month by currency (gross, less credit notes, in major units)" labels={d.revenue.map((r) => r.month)}
-              series={d.currencies.map((c) => ({ name: c, values: d.revenue.map((r) => Math.round(r.byCurrency[c] ?? 0) / 100) }))} />
+              series={d.currencies.map((c) => ({ name: c, values: d.revenue.map((r) => Math.round(r.byCurrency[c] ?? 0) / 100) }))} decimals={2} />
           ) : <p>No invoices in the last 12 months.</p>}
         </section>
       ) : null}

@@ -120,7 +120,7 @@ describe('dashboard numbers', () => {
     assert.equal(res.statusCode, 200);
     assert.equal((res.body.match(/<svg /g) ?? []).length, 6);
     assert.equal((res.body.match(/<figure class="chart"/g) ?? []).length, 6);
-    assert.match(res.body, /<td>2026-11<\/td><td class="num">0<\/td><td class="num">100<\/td>/, 'GBP 100.00 in November');
+    assert.match(res.body, /<td>2026-11<\/td><td class="num">0\.00<\/td><td class="num">100\.00<\/td>/, 'GBP 100.00 in November');
     assert.match(res.body, new RegExp(`href="/admin/licences/${b}"`));
     assert.doesNotMatch(res.body, /<script/);
     const support = await staff('support');
