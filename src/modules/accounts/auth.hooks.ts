@@ -28,6 +28,10 @@ export async function startSession(k: Kernel, reply: FastifyReply, kind: Subject
   const now = k.clock.now();
   const device = describeDevice(reply.request.headers['user-agent']);
   const { token } = await createSession(k.db, kind, subjectId, now, device);
+  // Every session start is a sign-in: also the owner's first, from the setup link, and a new customer's
+  // at checkout (the team page said "never" of an owner who had been working all day).
+  if (kind === 'customer') await k.db.updateTable('customers').set({ last_login_at: now }).where('id', '=', subjectId).execute();
+  else await k.db.updateTable('staff').set({ last_login_at: now }).where('id', '=', subjectId).execute();
   setCookie(reply, k.cookies, SESSION_COOKIE, token);
   if (remember) setCookie(reply, k.cookies, REMEMBER_COOKIE, await issueRememberToken(k.db, kind, subjectId, now, device), { maxAge: REMEMBER_MS / 1000 });
 }

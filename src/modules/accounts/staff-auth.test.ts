@@ -37,6 +37,7 @@ describe('first run and staff sign-in', () => {
     assert.equal(await t.modules.accounts.staff.firstRunLink(), null);
     const row = await t.k.db.selectFrom('staff').selectAll().executeTakeFirstOrThrow();
     assert.equal(row.role, 'owner');
+    assert.equal(row.last_login_at, t.clock.now(), 'the setup signs the owner in: that is a sign-in');
     assert.match(row.password_hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/, 'argon2id with the agreed parameters');
   });
 

@@ -57,7 +57,7 @@ export function registerTeamPages(app: FastifyInstance, k: Kernel): void {
                 <td>{m.twoFactor ? 'on' : 'off'}</td>
                 <td>{fmt(m.lastLoginAt)}</td>
                 <td>
-                  {m.disabled ? 'switched off' : 'active'}
+                  {m.disabled ? 'switched off' : m.lastLoginAt === null ? 'invited, not signed in yet' : 'active'}
                   {m.id === request.auth!.subjectId ? null : (
                     <form method="post" action={`/admin/settings/team/${m.id}/${m.disabled ? 'enable' : 'disable'}`} class="inline">
                       <Csrf token={csrf} />

@@ -22,6 +22,8 @@ test('an invited member chooses a password from the email, signs in with the rol
   const res = await owner.post('/admin/settings/team', { name: 'Sam Support', email: 'Sam@Vendor.example', role: 'support' });
   assert.equal(res.statusCode, 200, res.body.slice(0, 300));
   assert.match(res.body, /Invitation sent/);
+  assert.match(res.body, /sam@vendor\.example<\/td>[\s\S]*?invited, not signed in yet/, 'an invitation nobody took up is not an active account');
+  assert.ok((await member('the.owner@vendor.example'))?.last_login_at, 'the owner, signed in, has a last sign-in');
   const row = await member('sam@vendor.example');
   assert.equal(row?.role, 'support');
   const mail = await t.k.db.selectFrom('mail_outbox').select('text_body').where('to_addr', '=', 'sam@vendor.example').executeTakeFirstOrThrow();
