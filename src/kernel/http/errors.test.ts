@@ -35,6 +35,17 @@ test('unknown routes: JSON 404 for the API, a friendly page for people; no stack
   }
 });
 
+test('a form\'s address opened again (a reload, a bookmark) leads to the page the form is on, not to "no page here"', async () => {
+  const html = { accept: 'text/html' };
+  for (const [url, to] of [['/admin/settings/seller', '/admin/settings'], ['/admin/orders/4f1c2d3e/paid', '/admin/orders/4f1c2d3e'], ['/account/licences/abc/key?x=1', '/account/licences/abc']]) {
+    const r = await t.app.inject({ url: url!, headers: html });
+    assert.equal(r.statusCode, 303, url);
+    assert.equal(r.headers.location, to, url);
+  }
+  assert.equal((await t.app.inject({ url: '/admin/settings/seller' })).statusCode, 404, 'a program gets the plain 404');
+  assert.equal((await t.app.inject({ url: '/admin/settings/nothing-posts-here', headers: html })).statusCode, 404);
+});
+
 test('malformed JSON, wrong types and oversized bodies get 400/413 with a stable code', async () => {
   const { key } = await t.modules.accounts.staff.createApiKey('errors', null);
   const auth = { authorization: `Bearer ${key}` };

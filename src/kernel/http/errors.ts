@@ -84,7 +84,21 @@ export function installErrorHandlers(app: FastifyInstance, renderHtml: HtmlError
     if (wantsHtml(request)) return renderHtml(request, reply, status, body.error.message);
     return reply.code(status).type('application/json; charset=utf-8').send(body);
   });
+  // A form's answer is shown at the address it was posted to (/admin/orders/…/paid). Reloading that
+  // address later, or a bookmark of it, is a GET, which no route answers: it leads to the page the form
+  // belongs to, one step up, instead of "no page here". Only for pages, and only where a POST route is.
+  const postOnly: RegExp[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.includes('POST') || methods.includes('GET') || !route.url.startsWith('/') || route.url.startsWith('/api/')) return;
+    postOnly.push(new RegExp(`^${route.url.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`));
+  });
   app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (request.method === 'GET' && wantsHtml(request) && postOnly.some((re) => re.test(path))) {
+      const up = path.replace(/\/[^/]+\/?$/, '') || '/';
+      return reply.redirect(up, 303);
+    }
     if (wantsHtml(request)) return renderHtml(request, reply, 404, 'There is no page at this address.');
     return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } });
   });
