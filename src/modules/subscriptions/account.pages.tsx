@@ -43,6 +43,8 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
   app.get('/account/subscriptions', { preHandler: requireCustomer() }, async (request, reply) => {
     const list = await subs.listForCustomer(request.auth!.subjectId);
     const labels = new Map((await issuer.listForCustomer(k.db, request.auth!.subjectId)).map((l) => [l.licenceId, `${l.productCode} ${l.label}`]));
+    // Card renewal is offered only while the shop takes cards (a subscription already on card keeps showing it).
+    const cards = (await subs.orders!.payments.availableMethods()).some((p) => p.method === 'stripe');
     return page(k.settings, request, reply, { title: 'Subscriptions' }, (
       <>
         <h1>Subscriptions</h1>
@@ -51,7 +53,7 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
         {list.length === 0 ? <div class="card"><p>No subscriptions yet. <a href="/shop">Visit the shop</a>.</p></div> : (
           <div class="table-wrap"><table class="stack">
             <thead><tr><th>What</th><th>Licence</th><th>Paid until</th><th>Status</th><th>Renewal</th><th>Actions</th></tr></thead>
-            <tbody>{list.map((s) => <Row s={s} label={labels.get(s.licence_id) ?? s.licence_id.slice(0, 8)} csrf={request.csrfToken()} />)}</tbody>
+            <tbody>{list.map((s) => <Row s={s} label={labels.get(s.licence_id) ?? s.licence_id.slice(0, 8)} csrf={request.csrfToken()} cards={cards} />)}</tbody>
           </table></div>
         )}
       </>
@@ -129,7 +131,7 @@ export function registerSubscriptionAccountPages(app: FastifyInstance, k: Kernel
   }));
 }
 
-function Row({ s, label, csrf }: { s: SubscriptionView; label: string; csrf: string }) {
+function Row({ s, label, csrf, cards }: { s: SubscriptionView; label: string; csrf: string; cards: boolean }) {
   const live = s.status !== 'expired';
   return (
     <tr>
@@ -141,7 +143,7 @@ function Row({ s, label, csrf }: { s: SubscriptionView; label: string; csrf: str
         <form method="post" action={`/account/subscriptions/${s.id}/mode`}>
           <Csrf token={csrf} />
           <select name="mode" aria-label="Renewal mode">
-            <option value="card" selected={s.renewal_mode === 'card'}>Card</option>
+            {cards || s.renewal_mode === 'card' ? <option value="card" selected={s.renewal_mode === 'card'}>Card</option> : null}
             <option value="invoice" selected={s.renewal_mode === 'invoice'}>Invoice</option>
           </select>
           <button type="submit" class="link">Save</button>

@@ -89,6 +89,7 @@ describe('subscriptions from paid orders', () => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Support and updates/);
     assert.match(page.body, /Add-on: spamfilter/);
+    assert.doesNotMatch(page.body, /<option value="card"/, 'no card renewal while the shop takes no cards');
   });
 });
 
@@ -340,7 +341,7 @@ describe('renewal by card (Stripe\'s servers faked by the local stand-in)', () =
     await buy(c, [{ sku: 'ms-5' }]);
     const [sub] = await subsOf(c.id);
     const cb = await as(c);
-    await cb.get('/account/subscriptions');
+    assert.match((await cb.get('/account/subscriptions')).body, /<option value="card"/, 'offered once cards are taken');
     assert.equal((await cb.post(`/account/subscriptions/${sub!.id}/mode`, { mode: 'card' })).statusCode, 303);
     assert.equal((await subsOf(c.id))[0]!.renewal_mode, 'card');
     assert.equal((await cb.post(`/account/subscriptions/${sub!.id}/mode`, { mode: 'cheque' })).statusCode, 400);
