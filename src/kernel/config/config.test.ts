@@ -47,3 +47,11 @@ test('LOG_LEVEL and KEYWARD_TRUSTED_PROXIES are checked with the rest, before an
     assert.throws(() => loadConfig({ KEYWARD_TRUSTED_PROXIES: bad }), new RegExp(`KEYWARD_TRUSTED_PROXIES has "${bad.replace(/[./:]/g, '\\$&')}"`), bad);
   }
 });
+
+test('KEYWARD_AUTO_MIGRATE is 0 or 1, and KEYWARD_MAIL_FROM an address (a typo was taken silently)', () => {
+  assert.equal(loadConfig({ KEYWARD_AUTO_MIGRATE: '1' }).autoMigrate, true);
+  assert.throws(() => loadConfig({ KEYWARD_AUTO_MIGRATE: 'yes' }), /KEYWARD_AUTO_MIGRATE="yes" must be 1/);
+  assert.equal(loadConfig({ KEYWARD_MAIL_FROM: 'Vendor Ltd <noreply@vendor.example>' }).mailFrom, 'Vendor Ltd <noreply@vendor.example>');
+  assert.equal(loadConfig({ KEYWARD_MAIL_FROM: 'noreply@vendor.example' }).mailFrom, 'noreply@vendor.example');
+  assert.throws(() => loadConfig({ KEYWARD_MAIL_FROM: 'garbage' }), /KEYWARD_MAIL_FROM="garbage" must be an address/);
+});

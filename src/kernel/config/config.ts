@@ -127,6 +127,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   // Checked here: Fastify's proxy-addr throws its own words at start-up, after the database was opened.
   const badProxies = trustedProxies.filter((p) => !isProxyEntry(p));
   if (badProxies.length) problems.push(`KEYWARD_TRUSTED_PROXIES has ${badProxies.map((p) => `"${p}"`).join(', ')}: give addresses (10.0.0.5), networks (10.0.0.0/8, fd00::/8) or loopback, linklocal, uniquelocal, separated by commas.`);
+  if (env.KEYWARD_AUTO_MIGRATE !== undefined && !['', '0', '1'].includes(env.KEYWARD_AUTO_MIGRATE)) {
+    problems.push(`KEYWARD_AUTO_MIGRATE="${env.KEYWARD_AUTO_MIGRATE}" must be 1 (migrate at start) or 0.`);
+  }
+  if (env.KEYWARD_MAIL_FROM !== undefined && !/^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(env.KEYWARD_MAIL_FROM.trim())) {
+    problems.push(`KEYWARD_MAIL_FROM="${env.KEYWARD_MAIL_FROM}" must be an address, alone or with a name: Vendor Ltd <noreply@vendor.example>.`);
+  }
   const logLevel = env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${env.LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}.`);
 
