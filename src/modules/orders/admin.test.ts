@@ -79,6 +79,10 @@ describe('admin', () => {
     const orderPage = await owner.get(orderPath);
     // The tax evidence one fact a line (a single JSON line ran out of the Buyer card).
     assert.match(orderPage.body, /<dl class="facts muted"><dt>[^<]+<\/dt><dd class="pre-wrap">/);
+    // In words for staff: no internal codes or field names.
+    assert.match(orderPage.body, /Tax: UK VAT\./);
+    assert.match(orderPage.body, /<dt>Billing country<\/dt><dd class="pre-wrap">United Kingdom \(GB\)<\/dd>/);
+    assert.doesNotMatch(orderPage.body, /uk_vat|billingCountry|rateBp|<td>customer [0-9a-f]{8}/);
     assert.doesNotMatch(orderPage.body, /<code class="mono">\{/);
     assert.match((await owner.post(`${orderPath}/proforma`, {})).body, /pro forma has been emailed/);
     const paid = await owner.post(`${orderPath}/paid`, { note: 'BACS ref 991' });

@@ -5,12 +5,13 @@ import { formBody, page } from '../../kernel/http/page.js';
 import { randomToken } from '../../kernel/crypto/tokens.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
-import { billingRepository, formatDate, formatMoney } from '../billing/index.js';
+import { billingRepository, formatDate, formatMoney, formatRate } from '../billing/index.js';
 import { parseMoney } from '../catalog/index.js';
 import type { FulfilmentService } from './fulfilment.service.js';
 import type { PaymentsService } from './payments.service.js';
 import { listOrders, orderById, orderLines, orderPayments, orderRefunds, orderTransitions } from './orders.repository.js';
 import { BillingAddress, OrderTable, StatusBadge } from './orders.views.js';
+import { COUNTRIES } from './tax.js';
 import { STATUS_LABEL, TRANSITIONS } from './state.js';
 import type { OrderStatus } from './orders.tables.js';
 import { isUserError } from './basket.pages.js';
@@ -47,6 +48,11 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
     const o = await orderById(k.db, id);
     if (!o) return page(k.settings, request, reply, { title: 'Not found', variant: 'admin', status: 404 }, <p>No such order.</p>);
     const [lines, history, pays, refunds, docs] = await Promise.all([orderLines(k.db, id), orderTransitions(k.db, id), orderPayments(k.db, id), orderRefunds(k.db, id), billingRepository.documentsForOrder(k.db, id)]);
+    // Who moved the order, by name: staff members by theirs, the buyer as "the customer".
+    const staffIds = [...new Set(history.filter((h) => h.actor_kind === 'staff' && h.actor_id).map((h) => h.actor_id!))];
+    const staffNames = new Map(staffIds.length ? (await k.db.selectFrom('staff').select(['id', 'name']).where('id', 'in', staffIds).execute()).map((r) => [r.id, r.name]) : []);
+    const who = (h: { actor_kind: string; actor_id: string | null }) =>
+      h.actor_kind === 'staff' ? (h.actor_id ? staffNames.get(h.actor_id) ?? `staff ${h.actor_id.slice(0, 8)}` : 'staff') : h.actor_kind === 'customer' ? 'the customer' : h.actor_kind === 'system' ? 'Keyward' : h.actor_kind;
     const csrf = request.csrfToken();
     const left = Number(o.total_gross) - Number(o.refunded_amount);
     const canPay = o.status === 'draft' || o.status === 'awaiting_payment';
@@ -65,7 +71,7 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
         ) : null}
         <div class="card"><OrderTable order={o} lines={lines} /></div>
         <div class="grid">
-          <section class="card"><h2>Buyer</h2><BillingAddress o={o} /><p>{o.email}<br />{o.phone}</p><p class="muted">Tax: {o.tax_treatment}.</p><TaxEvidence json={o.tax_evidence} /></section>
+          <section class="card"><h2>Buyer</h2><BillingAddress o={o} /><p>{o.email}<br />{o.phone}</p><p class="muted">Tax: {TREATMENT_LABEL[o.tax_treatment] ?? o.tax_treatment}.</p><TaxEvidence json={o.tax_evidence} /></section>
           <section class="card">
             <h2>Actions</h2>
             {o.status === 'draft' && o.payment_method === 'bank_transfer' ? (
@@ -94,12 +100,12 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
           <h2>Documents</h2>
           {docs.length ? <ul>{docs.map((d) => <li><a href={`/admin/invoices/${d.id}/pdf`}>{d.kind === 'credit_note' ? 'Credit note' : 'Invoice'} {d.number}</a> · {formatDate(Number(d.issue_date))} · {formatMoney(Number(d.total_gross), d.currency)}</li>)}</ul> : <p>No invoice yet (issued when paid).</p>}
           <h2>Payments</h2>
-          {pays.length ? <ul>{pays.map((p) => <li>{p.provider} · {p.status} · {formatMoney(Number(p.amount), p.currency)} {p.provider_ref ? <code class="mono">{p.provider_ref}</code> : null}</li>)}</ul> : <p>None.</p>}
+          {pays.length ? <ul>{pays.map((p) => <li>{PROVIDER_LABEL[p.provider] ?? p.provider} · {p.status} · {formatMoney(Number(p.amount), p.currency)} {p.provider_ref ? <code class="mono">{p.provider_ref}</code> : null}</li>)}</ul> : <p>None.</p>}
           {refunds.length ? <><h2>Refunds</h2><ul>{refunds.map((r) => <li>{fmt(r.created_at)} · {formatMoney(Number(r.amount), o.currency)} · {r.reason}</li>)}</ul></> : null}
           <h2>History</h2>
           <div class="table-wrap"><table>
             <thead><tr><th>When</th><th>From</th><th>To</th><th>Who</th><th>Note</th></tr></thead>
-            <tbody>{history.map((h) => <tr><td>{fmt(h.at)}</td><td>{h.from_status ? STATUS_LABEL[h.from_status] : '—'}</td><td>{STATUS_LABEL[h.to_status]}</td><td>{h.actor_kind} {h.actor_id?.slice(0, 8) ?? ''}</td><td>{h.note ?? ''}</td></tr>)}</tbody>
+            <tbody>{history.map((h) => <tr><td>{fmt(h.at)}</td><td>{h.from_status ? STATUS_LABEL[h.from_status] : '—'}</td><td>{STATUS_LABEL[h.to_status]}</td><td>{who(h)}</td><td>{h.note ?? ''}</td></tr>)}</tbody>
           </table></div>
         </section>
       </>
@@ -143,6 +149,26 @@ export function registerOrdersAdminPages(app: FastifyInstance, k: Kernel, deps: 
   });
 }
 
+const PROVIDER_LABEL: Record<string, string> = { bank_transfer: 'Bank transfer', stripe: 'Card (Stripe)' };
+
+const TREATMENT_LABEL: Record<string, string> = {
+  uk_vat: 'UK VAT', eu_reverse_charge: 'EU reverse charge (the buyer accounts for VAT)', eu_oss: 'VAT of the buyer\'s EU country (One Stop Shop)', outside_scope: 'outside the scope of UK VAT',
+};
+
+/** The evidence's facts in words; a fact not listed here shows under its own name. */
+const EVIDENCE_LABEL: Record<string, string> = {
+  billingCountry: 'Billing country', phonePrefix: 'Telephone prefix', phoneCountry: 'Telephone\'s country', evidenceAgrees: 'Evidence agrees',
+  decidedAt: 'Decided', rules: 'Rules version', rateBp: 'VAT rate', ipCountry: 'Country of the IP address',
+};
+
+function evidenceValue(key: string, v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (key === 'rateBp' && typeof v === 'number') return formatRate(v);
+  if ((key === 'billingCountry' || key === 'phoneCountry') && typeof v === 'string') return COUNTRIES[v] ? `${COUNTRIES[v]} (${v})` : v;
+  if (/At$/.test(key) && typeof v === 'number') return fmt(v);
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 /** The location evidence kept for the tax decision, one fact a line (one long JSON line ran out of its card). */
 function TaxEvidence({ json }: { json: string }) {
   let facts: [string, unknown][];
@@ -154,6 +180,6 @@ function TaxEvidence({ json }: { json: string }) {
   }
   const shown = facts.filter(([, v]) => v !== null && v !== undefined && v !== '');
   return shown.length === 0 ? null : (
-    <dl class="facts muted">{shown.map(([k, v]) => <><dt>{k}</dt><dd class="pre-wrap">{typeof v === 'string' ? v : /At$/.test(k) && typeof v === 'number' ? new Date(v).toISOString() : JSON.stringify(v)}</dd></>)}</dl>
+    <dl class="facts muted">{shown.map(([k, v]) => <><dt>{EVIDENCE_LABEL[k] ?? k}</dt><dd class="pre-wrap">{evidenceValue(k, v)}</dd></>)}</dl>
   );
 }
