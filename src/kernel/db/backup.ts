@@ -21,7 +21,7 @@ export async function backupDatabase(dbh: DbHandle, database: Config['database']
     fs.chmodSync(out, 0o600);
     return out;
   }
-  await runPg('pg_dump', ['--format=custom', `--file=${out}`, ...(database.schema ? [`--schema=${database.schema}`] : [])], database.url, '');
+  await runPg('pg_dump', ['--format=custom', `--file=${out}`, ...(database.schema ? [`--schema=${database.schema}`] : [])], database.url);
   return out;
 }
 
@@ -121,13 +121,14 @@ function sqliteInUse(file: string): boolean {
  * Runs pg_dump or pg_restore with the connection's password in PGPASSWORD, not in the command line
  * (which any local user can read in `ps`) or in an error message.
  */
-async function runPg(command: 'pg_dump' | 'pg_restore', args: string[], url: string, last: string): Promise<void> {
+async function runPg(command: 'pg_dump' | 'pg_restore', args: string[], url: string, restoreFile?: string): Promise<void> {
   const u = new URL(url.replace(/\?.*$/, ''));
   const password = decodeURIComponent(u.password);
   u.password = '';
-  const target = command === 'pg_dump' ? [u.toString()] : [`--dbname=${u.toString()}`];
+  // pg_dump takes the database as its last argument; pg_restore takes --dbname and then the file.
+  const tail = command === 'pg_dump' ? [u.toString()] : [`--dbname=${u.toString()}`, restoreFile!];
   try {
-    await run(command, command === 'pg_dump' ? [...args, ...target] : [...args, ...target, last], { env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } });
+    await run(command, [...args, ...tail], { env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } });
   } catch (err) {
     const e = err as { stderr?: string; code?: unknown };
     const said = (e.stderr ?? '').split(password || '\u0000').join('***').trim();
