@@ -52,3 +52,16 @@ test('a licence issued in a committed transaction validates; in a rolled-back on
   assert.equal((await issuer.find(t.k.db, other.licenceId))!.productCode, 'new-product');
   await assert.rejects(t.k.db.transaction().execute((trx) => issuer.raiseTier(trx, 'nope', { maxUsers: 1 })), /No licence/);
 });
+
+test('a product licensing first meets in a sale takes the catalogue\'s name; one still named by its code takes it later; a name staff gave stays', async () => {
+  const issuer = t.modules.licensing.issuer;
+  const nameOf = async (code: string) => (await t.k.db.selectFrom('products').select('name').where('code', '=', code).executeTakeFirstOrThrow()).name;
+  await t.k.db.transaction().execute((trx) => issuer.issue(trx, { ...request, productCode: 'faxserver', productName: 'Fax Server', addons: [] }));
+  assert.equal(await nameOf('faxserver'), 'Fax Server');
+  await t.k.db.transaction().execute((trx) => issuer.issue(trx, { ...request, productCode: 'pager', addons: [] }));
+  assert.equal(await nameOf('pager'), 'pager', 'no name given: its code');
+  await t.k.db.transaction().execute((trx) => issuer.issue(trx, { ...request, productCode: 'pager', productName: 'Pager Gateway', addons: [] }));
+  assert.equal(await nameOf('pager'), 'Pager Gateway');
+  await t.k.db.transaction().execute((trx) => issuer.issue(trx, { ...request, productName: 'Something Else', addons: [] }));
+  assert.equal(await nameOf('mailserver'), 'Mail Server', 'named by staff (the admin API), kept');
+});

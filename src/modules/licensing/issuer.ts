@@ -13,6 +13,8 @@ import type { CallhomeService } from './callhome/callhome.service.js';
 
 export interface ShopLicenceRequest {
   productCode: string;
+  /** The catalogue's name for the product: a product licensing first meets in a sale is named so. */
+  productName?: string;
   maxUsers: number | null;
   /** null: the default of one machine. */
   maxMachines: number | null;
@@ -45,7 +47,7 @@ export class ShopLicenceIssuer {
   ) {}
 
   async issue(trx: Trx, req: ShopLicenceRequest): Promise<{ licenceId: string; key: string }> {
-    const product = await this.ensureProduct(trx, req.productCode);
+    const product = await this.ensureProduct(trx, req.productCode, req.productName);
     const key = generateLicenceKey();
     const licenceId = newId();
     const now = this.k.clock.now();
@@ -62,13 +64,18 @@ export class ShopLicenceIssuer {
 
   /**
    * A sale must never fail because staff have not set the product up in licensing yet: the catalogue's
-   * product and add-on codes are created here on first sale (named by their code; staff rename them).
+   * product and add-on codes are created here on first sale, the product with the catalogue's name
+   * (customers see it on their licences). One that was made so by an earlier sale, still named by its
+   * code, takes the name too; a name staff gave it stays.
    */
-  private async ensureProduct(trx: Trx, code: string): Promise<{ id: string }> {
-    const found = await trx.selectFrom('products').select('id').where('code', '=', code).executeTakeFirst();
-    if (found) return found;
+  private async ensureProduct(trx: Trx, code: string, name?: string): Promise<{ id: string }> {
+    const found = await trx.selectFrom('products').select(['id', 'name']).where('code', '=', code).executeTakeFirst();
+    if (found) {
+      if (name && found.name === code && name !== code) await trx.updateTable('products').set({ name }).where('id', '=', found.id).execute();
+      return { id: found.id };
+    }
     const id = newId();
-    await trx.insertInto('products').values({ id, code, name: code, created_at: this.k.clock.now() }).execute();
+    await trx.insertInto('products').values({ id, code, name: name || code, created_at: this.k.clock.now() }).execute();
     return { id };
   }
 

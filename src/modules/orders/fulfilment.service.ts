@@ -5,6 +5,7 @@ import type { Database } from '../../kernel/db/schema.js';
 import { lockForUpdate } from '../../kernel/db/dialect.js';
 import { newId } from '../../kernel/crypto/tokens.js';
 import { BillingService, billingRepository, printableFromInvoice, renderPdf } from '../billing/index.js';
+import { productByCode } from '../catalog/index.js';
 import type { LicenceIssuer } from './licence-issuer.js';
 import type { TermHooks } from './terms.js';
 import type { OrderLinesTable, OrdersTable, PaymentMethod } from './orders.tables.js';
@@ -128,12 +129,13 @@ export class FulfilmentService {
     const addonLeft = new Map(lines.filter((a) => a.kind === 'addon' && !a.target_licence_id).map((a) => [a.id, a.quantity]));
     const addonOn = new Map<string, string[]>();
     for (const l of lines.filter((x) => x.kind === 'perpetual')) {
+      const productName = (await productByCode(trx, l.product_code))?.name;
       const maintenanceUntil = addMonths(now, l.term_months ?? 12);
       const ids: string[] = [];
       for (let i = 0; i < l.quantity; i++) {
         const riding = lines.filter((a) => (addonLeft.get(a.id) ?? 0) > 0 && a.product_code === l.product_code);
         const r = await this.issuer.issue(trx, {
-          productCode: l.product_code, maxUsers: l.max_users, maxMachines: null, maintenanceUntil,
+          productCode: l.product_code, productName, maxUsers: l.max_users, maxMachines: null, maintenanceUntil,
           addons: riding.map((a) => ({ code: a.addon_code!, until: addMonths(now, a.term_months ?? 12) })),
           customerId: order.customer_id, customerEmail: order.email, orderId: order.id,
         });

@@ -10,6 +10,8 @@ import type { Database } from '../../kernel/db/schema.js';
 export interface IssueLicenceRequest {
   /** The licensing product code (catalogue product code). */
   productCode: string;
+  /** The catalogue's name for it, for a product licensing first meets in this sale. */
+  productName?: string;
   /** The tier's users; null: unlimited. */
   maxUsers: number | null;
   /** null: the licensing policy's default. */

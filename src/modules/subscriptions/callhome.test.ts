@@ -51,6 +51,9 @@ describe('lapse and restore at call-home (real licensing)', () => {
     t.clock.set(START);
     const customerId = await makeCustomer(t.k.db, 'content@example.com', START);
     const orderId = await buy(customerId, 'content@example.com', [{ sku: 'ms-5' }, { sku: 'ms-spamfilter' }]);
+    // Licensing met the product in this sale: it is named as in the catalogue, which customers see on their licences.
+    const named = await t.k.db.selectFrom('products as p').innerJoin('catalog_products as c', 'c.code', 'p.code').select(['p.name', 'c.name as catalogue']).where('p.code', '=', 'mailserver').executeTakeFirstOrThrow();
+    assert.equal(named.name, named.catalogue);
     const mail = await t.k.db.selectFrom('mail_outbox').select('text_body').where('to_addr', '=', 'content@example.com').where('category', '=', 'invoice').executeTakeFirstOrThrow();
     const key = /Mail Server, 5 users[^\n]*\n([A-Z0-9-]{20,})/.exec(mail.text_body)![1]!;
     const up = await adminUpload(h, '/api/v1/admin/addons/spamfilter/content', { version: '2026.11.25.1' }, { name: 'spam.pack', content: 'rules' });
