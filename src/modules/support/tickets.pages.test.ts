@@ -298,7 +298,7 @@ describe('staff queue', () => {
     assert.equal((await bob.get(`/account/tickets/${adas.number}`)).statusCode, 200, 'as the staff member agreed');
   });
 
-  test('merges at the same moment: A into B with B into A makes no cycle; A into B with B into C leaves every message on C', async () => {
+  test('merges at the same moment: A into B with B into A makes no cycle; A into B with B into C leaves no message on a merged ticket', async () => {
     const sam = await signIn(t, 'staff', 'sam@vendor.example');
     const ada = await signIn(t, 'customer', 'ada@example.com');
     const open = async (subject: string) => {
