@@ -64,10 +64,8 @@ export class AccountsService {
     return { kind, subjectId: subject.id, totpRequired };
   }
 
+  /** The sign-in's audit entry; the last sign-in time is written by startSession, which every sign-in calls. */
   async recordLogin(kind: SubjectKind, subjectId: string, ip: string | null): Promise<void> {
-    const now = this.k.clock.now();
-    if (kind === 'customer') await this.k.db.updateTable('customers').set({ last_login_at: now }).where('id', '=', subjectId).execute();
-    else await this.k.db.updateTable('staff').set({ last_login_at: now }).where('id', '=', subjectId).execute();
     await this.k.audit.record({ actorKind: kind, actorId: subjectId, action: `${kind}.login`, ip });
   }
 
