@@ -13,7 +13,7 @@ import { formatMoney } from '../billing/index.js';
 import type { BasketService } from './basket.service.js';
 import { CheckoutService } from './checkout.service.js';
 import type { PaymentsService } from './payments.service.js';
-import { FieldError, FieldErrors, fieldErrorsOf, parseBilling } from './billing-form.js';
+import { FieldError, FieldErrors, fieldErrorsOf, parseBilling, type BillingDetails } from './billing-form.js';
 import { BasketChanged, EmptyBasket } from './orders.errors.js';
 import { COUNTRIES, decideTax } from './tax.js';
 import { orderById, orderLines, taxRates } from './orders.repository.js';
@@ -142,9 +142,9 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
       const prior = await checkout.alreadyPlaced({ checkoutKey: body.checkout_key, requestHash });
       if (prior) return reply.redirect(`/checkout/review/${prior}`, 303);
       // Every problem of the form at once: the billing fields and, for a new customer, the account's.
-      const fieldProblems = { ...(request.auth ? {} : accountProblems(body)), ...billingProblems(body) };
-      if (Object.keys(fieldProblems).length) throw new FieldErrors(fieldProblems);
-      const billing = parseBilling(body);
+      const [billing, billingErrors] = parsedBilling(body);
+      const fieldProblems = { ...(request.auth ? {} : accountProblems(body)), ...billingErrors };
+      if (!billing || Object.keys(fieldProblems).length) throw new FieldErrors(fieldProblems);
       // Checked before an account is made, so a wrong VAT number never leaves a half-finished checkout.
       decideTax({ country: billing.country, vatNumber: billing.vatNumber, ratesBp: await taxRates(k.db), now: k.clock.now(), phone: billing.phone, requireSecondEvidence: true });
       const paymentMethod = await payments.checkMethod(body.payment_method);
@@ -192,8 +192,15 @@ export function registerCheckoutPages(app: FastifyInstance, k: Kernel, deps: { b
     return problems;
   }
 
-  function billingProblems(body: Record<string, string | undefined>): Record<string, string> {
-    try { parseBilling(body); return {}; } catch (err) { return fieldErrorsOf(err) ?? {}; }
+  /** The billing details, or the problems by field (parsed once, reported with the account's). */
+  function parsedBilling(body: Record<string, string | undefined>): [BillingDetails | null, Record<string, string>] {
+    try {
+      return [parseBilling(body), {}];
+    } catch (err) {
+      const fields = fieldErrorsOf(err);
+      if (!fields) throw err;
+      return [null, fields];
+    }
   }
 
   /** Sign-up during checkout. An address that already has an account must sign in (it is never taken over). */
