@@ -13,6 +13,12 @@ declare module 'sodium-native' {
     /** out (32 bytes) = input (64 bytes, little-endian) mod L. */
     crypto_core_ed25519_scalar_reduce(out: Buffer, input: Buffer): void;
     crypto_core_ed25519_scalar_add(out: Buffer, x: Buffer, y: Buffer): void;
+    crypto_hash_sha256_BYTES: number;
+    crypto_hash_sha256_STATEBYTES: number;
+    crypto_hash_sha256(out: Buffer, input: Buffer): void;
+    crypto_hash_sha256_init(state: Buffer): void;
+    crypto_hash_sha256_update(state: Buffer, input: Buffer): void;
+    crypto_hash_sha256_final(state: Buffer, out: Buffer): void;
   };
   export default sodium;
 }

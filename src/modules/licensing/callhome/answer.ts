@@ -4,6 +4,7 @@
 import type { Decision, FoundDecisionBase, LicenceFileDecision, LicenceView } from '../validation/evaluate.js';
 import type { ContentOffer, UpdateOffer } from '../validation/offers.js';
 import type { DownloadUrls, SignedDownload } from './download-urls.js';
+import { isoOrNull, isoString } from '../../../kernel/text/iso-date.js';
 
 export interface LicenceJson {
   product: string;
@@ -55,7 +56,7 @@ export interface RenderContext {
   urls: DownloadUrls;
 }
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+const iso = isoOrNull;
 
 export function licenceJson(v: LicenceView): LicenceJson {
   return {
@@ -71,7 +72,7 @@ export function licenceJson(v: LicenceView): LicenceJson {
 
 /** The `/callhome` answer. One object literal, fields in the contract's order (no spreads: this runs on every call). */
 export function renderCallhome(decision: Decision, ctx: RenderContext): AnswerJson {
-  const ts = new Date(ctx.now).toISOString();
+  const ts = isoString(ctx.now);
   if (decision.code === 'NOT_FOUND') {
     return { ts, nonce: ctx.nonce, valid: decision.valid, code: decision.code, detail: decision.detail, flags: [...decision.flags], nextCheckSeconds: decision.nextCheckSeconds };
   }
@@ -89,7 +90,7 @@ export function renderCallhome(decision: Decision, ctx: RenderContext): AnswerJs
     content: contentJson(found.content, ctx),
     nextCheckSeconds: found.nextCheckSeconds,
   };
-  if (found.offlineUntil !== null) answer.offlineUntil = found.offlineUntil.toISOString();
+  if (found.offlineUntil !== null) answer.offlineUntil = isoString(found.offlineUntil.getTime());
   return answer;
 }
 
@@ -102,7 +103,7 @@ export function renderLicenceFileRefusal(decision: LicenceFileDecision, ctx: Ren
 }
 
 function answerHead(d: Decision | LicenceFileDecision, ctx: RenderContext) {
-  return { ts: new Date(ctx.now).toISOString(), nonce: ctx.nonce, valid: d.valid, code: d.code, detail: d.detail, flags: [...d.flags] };
+  return { ts: isoString(ctx.now), nonce: ctx.nonce, valid: d.valid, code: d.code, detail: d.detail, flags: [...d.flags] };
 }
 
 function foundParts(d: FoundDecisionBase, _ctx: RenderContext) {
@@ -115,7 +116,7 @@ function updateJson(u: UpdateOffer, ctx: RenderContext): UpdateJson {
     available: true,
     version: u.version,
     channel: u.channel,
-    releasedAt: u.releasedAt.toISOString(),
+    releasedAt: isoString(u.releasedAt.getTime()),
     security: u.security,
     entitled: u.entitled,
     notes: u.notes,

@@ -5,7 +5,7 @@
 
 import type { Kernel } from '../../../kernel/context.js';
 import { evaluate, evaluateLicenceFile, type MachineWrite, type Decision, type LicenceFileDecision, type LicenceFileFoundDecision } from '../validation/evaluate.js';
-import { hashLicenceKey } from '../validation/keys.js';
+import { licenceKeyHasher } from '../validation/keys.js';
 import type { CallhomeRequest, LicenceFileRequest } from '../validation/parse-request.js';
 import type { Snapshot } from '../validation/snapshot.js';
 import { loadSnapshot, loadSnapshotNow, lockLicence, type LoadedSnapshot, type RecordedUsage } from '../validation/snapshot.repository.js';
@@ -51,7 +51,7 @@ export interface IssuedLicenceFile {
 }
 
 export class CallhomeService {
-  private readonly pepper: Buffer;
+  private readonly hashKey: (key: string) => string;
 
   constructor(
     private readonly k: Kernel,
@@ -60,11 +60,11 @@ export class CallhomeService {
     private readonly signer: SignerHolder,
   ) {
     // A pepper from the master secret: a copy of the database alone cannot confirm a guessed key.
-    this.pepper = k.secrets.key('licence-key-hash');
+    this.hashKey = licenceKeyHasher(k.secrets.key('licence-key-hash'));
   }
 
   keyHash(key: string): string {
-    return hashLicenceKey(key, this.pepper);
+    return this.hashKey(key);
   }
 
   /** Decides a `/callhome` call and stores what the contract allows: machine, version, users, IP. */

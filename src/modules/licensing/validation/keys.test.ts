@@ -7,6 +7,7 @@ import {
   formatLicenceKey,
   generateLicenceKey,
   hashLicenceKey,
+  licenceKeyHasher,
   isKeyTooLong,
   normaliseLicenceKey,
 } from './keys.js';
@@ -85,5 +86,15 @@ describe('hashLicenceKey', () => {
     const expected = createHmac('sha256', 'pepper').update('ABC').digest('hex');
     assert.equal(hashLicenceKey('abc', 'pepper'), expected);
     assert.notEqual(hashLicenceKey('abc', 'pepper'), hashLicenceKey('abc'));
+  });
+});
+
+describe('licenceKeyHasher', () => {
+  it('gives hashLicenceKey with the same pepper, for issued, typed and hostile keys', () => {
+    const pepper = Buffer.from('0123456789abcdef0123456789abcdef');
+    const hash = licenceKeyHasher(pepper);
+    const keys = [generateLicenceKey(), generateLicenceKey().toLowerCase().replace(/-/g, ' '), 'ß-straße-\u00ad-O0IL', '', '😀'.repeat(64)];
+    for (const key of keys) assert.equal(hash(key), hashLicenceKey(key, pepper));
+    assert.notEqual(hash(keys[0]!), licenceKeyHasher(Buffer.from('another pepper'))(keys[0]!));
   });
 });

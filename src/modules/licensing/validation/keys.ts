@@ -2,6 +2,7 @@
 // and the hash under which a key is stored and looked up (keys are never stored in clear).
 
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { HmacSha256 } from '../../../kernel/crypto/hmac-sha256.js';
 
 /** Crockford base32: no I, L, O or U, so the letters people misread cannot appear in a key. */
 export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -76,4 +77,13 @@ export function hashLicenceKey(key: string, pepper?: string | Buffer): string {
   const normalised = normaliseLicenceKey(key);
   const h = pepper === undefined ? createHash('sha256') : createHmac('sha256', pepper);
   return h.update(normalised, 'utf8').digest('hex');
+}
+
+/**
+ * hashLicenceKey with one pepper, for the call-home path: the same hash, with the HMAC's key blocks
+ * hashed once instead of at every call (kernel/crypto/hmac-sha256.ts).
+ */
+export function licenceKeyHasher(pepper: string | Buffer): (key: string) => string {
+  const hmac = new HmacSha256(pepper);
+  return (key) => hmac.hex(normaliseLicenceKey(key));
 }

@@ -157,16 +157,21 @@ function valuesOf<P>(slots: Slot<P>[], params: P): unknown[] {
   return values;
 }
 
-/** Rows as objects keyed by column name, as Kysely returns them. */
-function rowObjects<R>(rows: unknown[][], names: string[]): R[] {
-  const out: R[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const o: Record<string, unknown> = {};
-    for (let j = 0; j < names.length; j++) o[names[j]!] = row[j];
-    out[i] = o as R;
-  }
-  return out;
+/**
+ * A function that makes rows into objects keyed by column name, as Kysely returns them, for one
+ * statement's columns. It is written out as one object literal (`{"id": r[0], …}`), so every row object
+ * has the same shape from the start: filling an empty object in a loop over the names made each store
+ * a megamorphic keyed store, 1% of the request thread under load. The names are the statement's own
+ * columns, quoted with JSON.stringify.
+ */
+function rowMaker<R>(names: string[]): (rows: unknown[][]) => R[] {
+  const literal = names.map((n, i) => `${JSON.stringify(n)}: r[${i}]`).join(', ');
+  const one = new Function('r', `return { ${literal} };`) as (r: unknown[]) => R;
+  return (rows) => {
+    const out: R[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = one(rows[i]!);
+    return out;
+  };
 }
 
 class PreparedQuery<P extends Record<string, unknown>, R> {
@@ -200,7 +205,7 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
         stmt = sqlite.prepare(c.query.sql).raw(true);
         this.statements.set(sqlite, stmt);
       }
-      last = this.last = { sqlite, adapter: db.getExecutor().adapter, stmt, slots: c.slots, names: stmt.columns().map((col) => col.name) };
+      last = this.last = { sqlite, adapter: db.getExecutor().adapter, stmt, slots: c.slots, rows: rowMaker<R>(stmt.columns().map((col) => col.name)) };
     }
     let rows: unknown[][];
     try {
@@ -208,10 +213,10 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
     } catch {
       return undefined;
     }
-    return rowObjects<R>(rows, last.names);
+    return last.rows(rows);
   }
 
-  private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[]; names: string[] } | null = null;
+  private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[]; rows: (rows: unknown[][]) => R[] } | null = null;
 
   /**
    * The compiled statement with these parameter values (for the pool, and for query plans in tests).
