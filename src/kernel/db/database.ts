@@ -10,6 +10,7 @@ import { inlineWriteBehind, sqliteWriteBehind, type WriteBehind } from './write-
 import { inlineReads, sqliteReadThread, type ReadThread } from './read-thread.js';
 import { ImmediateSqliteDialect } from './sqlite-driver.js';
 import { TrackedKysely } from './transaction-context.js';
+import { CommitCounter, TurnReader } from './turn-reader.js';
 
 export type Db = Kysely<Database>;
 
@@ -24,6 +25,8 @@ export interface DbHandle {
   writeBehind: WriteBehind;
   /** Long read-only statements (job aggregates) that must not block requests (read-thread.ts). */
   reads: ReadThread;
+  /** Reads that share one read transaction per turn of the event loop (turn-reader.ts); SQLite files only. */
+  turnReader?: TurnReader;
   close(): Promise<void>;
 }
 
@@ -56,12 +59,14 @@ export function openDatabase(database: Config['database'], opts: { poolSize?: nu
     // event loop (sqlite-driver.ts); SQLite's own wait would sleep on it. The pragmas above still
     // waited (better-sqlite3 opens with a 5 s busy timeout).
     sqlite.pragma('busy_timeout = 0');
-    const db = new TrackedKysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+    const commits = new CommitCounter();
+    const db = new TrackedKysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite, commits }) });
     const writeBehind = sqlite.memory ? inlineWriteBehind(db) : sqliteWriteBehind(sqlite.name);
     const reads = sqlite.memory ? inlineReads(db) : sqliteReadThread(sqlite.name);
+    const turnReader = sqlite.memory ? undefined : new TurnReader(sqlite.name, commits);
     return {
-      db, flags: flagsFor('sqlite'), sqlite, writeBehind, reads,
-      close: async () => { await reads.close(); await writeBehind.close(); await db.destroy(); },
+      db, flags: flagsFor('sqlite'), sqlite, writeBehind, reads, turnReader,
+      close: async () => { turnReader?.close(); await reads.close(); await writeBehind.close(); await db.destroy(); },
     };
   }
   const pool = new pg.Pool({

@@ -22,6 +22,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openTransaction } from './transaction-context.js';
+import type { CommitCounter } from './turn-reader.js';
 import type SQLite from 'better-sqlite3';
 import {
   CompiledQuery, SqliteDialect, SqliteDriver,
@@ -40,6 +41,8 @@ export interface ImmediateSqliteDialectConfig extends Omit<SqliteDialectConfig, 
   database: SQLite.Database;
   /** How long a statement waits for another connection's write lock (default SQLITE_BUSY_WAIT_MS). */
   busyWaitMs?: number;
+  /** Counts statements that ended outside a transaction (each may have committed): see turn-reader.ts. */
+  commits?: CommitCounter;
 }
 
 export class ImmediateSqliteDialect extends SqliteDialect {
@@ -66,7 +69,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
     }
     // SQLite's driver has one connection, handed out in turn; it is wrapped once.
     const connection = await super.acquireConnection();
-    this.waiting ??= waitingWhenBusy(connection, this.config.database, this.busyWaitMs);
+    this.waiting ??= waitingWhenBusy(connection, this.config.database, this.busyWaitMs, this.config.commits ?? null);
     return this.waiting;
   }
 
@@ -82,10 +85,16 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
-function waitingWhenBusy(connection: DatabaseConnection, sqlite: SQLite.Database, waitMs: number): DatabaseConnection {
+function waitingWhenBusy(connection: DatabaseConnection, sqlite: SQLite.Database, waitMs: number, commits: CommitCounter | null): DatabaseConnection {
+  // A statement that ends outside a transaction (a write on its own, COMMIT) may have committed: the
+  // call-home reads of this turn must see it (turn-reader.ts). Reads are counted too; it costs them
+  // only a fresh read transaction.
+  const settled = () => {
+    if (commits && !sqlite.inTransaction) commits.count++;
+  };
   return {
     executeQuery: <R>(query: CompiledQuery) =>
-      whenFree(() => connection.executeQuery<R>(query), waitMs, () => !sqlite.inTransaction || isCommit(query.sql)),
+      whenFree(() => connection.executeQuery<R>(query), waitMs, () => !sqlite.inTransaction || isCommit(query.sql)).finally(settled),
     // Only SELECTs stream (nothing in Keyward does yet), and a read in WAL mode waits for no writer.
     streamQuery: <R>(query: CompiledQuery, chunkSize?: number) => connection.streamQuery<R>(query, chunkSize),
   };

@@ -84,9 +84,11 @@ export class CallhomeService {
    * durable write; nothing is recorded then, and callhome() does the whole call.
    */
   callhomeNow(req: CallhomeRequest, ip: string): Decided<Decision> | undefined {
-    const sqlite = this.k.dbh.sqlite;
-    const defaults = sqlite ? policyDefaultsNow(this.k.settings) : undefined;
-    if (!sqlite || !defaults) return undefined;
+    const defaults = this.k.dbh.sqlite ? policyDefaultsNow(this.k.settings) : undefined;
+    if (!defaults) return undefined;
+    // The turn's shared read transaction (kernel/db/turn-reader.ts); the main connection for a database in memory.
+    const sqlite = this.k.dbh.turnReader?.connection() ?? this.k.dbh.sqlite;
+    if (!sqlite) return undefined;
     const now = this.k.clock.now();
     const at = new Date(now);
     const loaded = loadSnapshotNow(this.k.db, sqlite, this.keyHash(req.licence), req.computerId, at, (id) => this.catalog.peek(id), defaults);

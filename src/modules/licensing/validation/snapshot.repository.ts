@@ -174,10 +174,18 @@ function rowMaker<R>(names: string[]): (rows: unknown[][]) => R[] {
   };
 }
 
+interface Prepared<P, R> {
+  sqlite: SQLite.Database;
+  adapter: object;
+  stmt: SQLite.Statement;
+  slots: Slot<P>[];
+  rows: (rows: unknown[][]) => R[];
+}
+
 class PreparedQuery<P extends Record<string, unknown>, R> {
   // Keyed by the dialect's adapter, which a transaction shares with the pool it came from.
   private readonly compiled = new WeakMap<object, { query: CompiledQuery; slots: Slot<P>[] }>();
-  private readonly statements = new WeakMap<SQLite.Database, SQLite.Statement>();
+  private readonly statements = new WeakMap<SQLite.Database, Prepared<P, R>>();
 
   constructor(
     private readonly build: (db: Db, p: P) => Compilable<unknown>,
@@ -196,16 +204,18 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
 
   /** The rows now, on the cached statement; undefined when the connection is busy (run() waits its turn). */
   runNow(db: Db, sqlite: SQLite.Database, params: P): R[] | undefined {
-    // The last connection's statement, without the two map look-ups: a process has one.
+    // The last connection's statement, without a map look-up (a process has one or two: turn-reader.ts).
     let last = this.last;
     if (last === null || last.sqlite !== sqlite || last.adapter !== db.getExecutor().adapter) {
-      const c = this.compile(db);
-      let stmt = this.statements.get(sqlite);
-      if (!stmt) {
-        stmt = sqlite.prepare(c.query.sql).raw(true);
-        this.statements.set(sqlite, stmt);
+      const adapter = db.getExecutor().adapter;
+      let prepared = this.statements.get(sqlite);
+      if (!prepared || prepared.adapter !== adapter) {
+        const c = this.compile(db);
+        const stmt = sqlite.prepare(c.query.sql).raw(true);
+        prepared = { sqlite, adapter, stmt, slots: c.slots, rows: rowMaker<R>(stmt.columns().map((col) => col.name)) };
+        this.statements.set(sqlite, prepared);
       }
-      last = this.last = { sqlite, adapter: db.getExecutor().adapter, stmt, slots: c.slots, rows: rowMaker<R>(stmt.columns().map((col) => col.name)) };
+      last = this.last = prepared;
     }
     let rows: unknown[][];
     try {
@@ -216,7 +226,7 @@ class PreparedQuery<P extends Record<string, unknown>, R> {
     return last.rows(rows);
   }
 
-  private last: { sqlite: SQLite.Database; adapter: object; stmt: SQLite.Statement; slots: Slot<P>[]; rows: (rows: unknown[][]) => R[] } | null = null;
+  private last: Prepared<P, R> | null = null;
 
   /**
    * The compiled statement with these parameter values (for the pool, and for query plans in tests).
