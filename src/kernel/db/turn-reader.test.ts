@@ -85,3 +85,12 @@ describe('TurnReader: one read transaction per turn', { skip: TEST_DIALECT !== '
     assert.equal(reader.connection(), null);
   });
 });
+
+describe('TurnReader: a reader that cannot open gives way to the main connection', { skip: TEST_DIALECT !== 'sqlite' && 'a SQLite connection of its own' }, () => {
+  test('a file it cannot open: null from then on (callers read on the main connection)', async () => {
+    const { CommitCounter, TurnReader } = await import('./turn-reader.js');
+    const reader = new TurnReader('/nonexistent/keyward.sqlite', new CommitCounter());
+    assert.equal(reader.connection(), null);
+    assert.equal(reader.connection(), null, 'no second attempt on every call');
+  });
+});

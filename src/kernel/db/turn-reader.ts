@@ -39,8 +39,16 @@ export class TurnReader {
     if (this.closed) return null;
     if (this.open && this.seenCommits !== this.commits.count) this.end();
     if (!this.open) {
-      const conn = this.conn ?? this.connect();
-      this.begin!.run();
+      let conn: SQLite.Database;
+      try {
+        conn = this.conn ?? this.connect();
+        this.begin!.run();
+      } catch {
+        // A connection that cannot be opened (no file handles left, say) must not fail the call: the
+        // caller reads on the main connection, as it did before this reader existed, from now on.
+        this.close();
+        return null;
+      }
       this.open = true;
       this.seenCommits = this.commits.count;
       if (!this.endScheduled) {
@@ -59,15 +67,24 @@ export class TurnReader {
     try {
       this.commit!.run();
     } catch {
-      // A read-only transaction has nothing to lose; if COMMIT is refused the connection rolls back.
-      if (this.conn?.inTransaction) this.conn.prepare('ROLLBACK').run();
+      // A read-only transaction has nothing to lose: if COMMIT is refused, roll it back.
+      try {
+        if (this.conn?.inTransaction) this.conn.prepare('ROLLBACK').run();
+      } catch {
+        this.close();
+      }
     }
   }
 
   close(): void {
-    this.end();
+    if (this.closed) return;
     this.closed = true;
-    this.conn?.close();
+    this.open = false;
+    try {
+      this.conn?.close();
+    } catch {
+      // Closing ends the read transaction too; a connection that will not close is left to the GC.
+    }
     this.conn = null;
   }
 
