@@ -73,13 +73,13 @@ export class FastLane {
   }
 }
 
+const DIGITS = /^[0-9]{1,15}$/;
+
 /**
  * The Content-Length of a request with exactly one and no transfer or content coding; NaN otherwise.
  * Read from the raw header list: `req.headers` builds an object of every header on first use, 1% of
  * the request thread under load for three names (README, "Benchmark").
  */
-const DIGITS = /^[0-9]{1,15}$/;
-
 export function plainLength(raw: string[]): number {
   let length = Number.NaN;
   let seen = false;

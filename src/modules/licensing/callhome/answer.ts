@@ -56,17 +56,15 @@ export interface RenderContext {
   urls: DownloadUrls;
 }
 
-const iso = isoOrNull;
-
 export function licenceJson(v: LicenceView): LicenceJson {
   return {
     product: v.product,
     status: v.status,
     maxUsers: v.maxUsers,
     maxMachines: v.maxMachines,
-    expiresAt: iso(v.expiresAt),
-    maintenanceUntil: iso(v.maintenanceUntil),
-    addons: v.addons.map((a) => ({ code: a.code, until: iso(a.until), active: a.active })),
+    expiresAt: isoOrNull(v.expiresAt),
+    maintenanceUntil: isoOrNull(v.maintenanceUntil),
+    addons: v.addons.map((a) => ({ code: a.code, until: isoOrNull(a.until), active: a.active })),
   };
 }
 
