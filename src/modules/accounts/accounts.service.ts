@@ -43,7 +43,7 @@ export class AccountsService {
   async login(kind: SubjectKind, emailRaw: unknown, password: unknown, ip: string | null): Promise<LoginResult> {
     const email = typeof emailRaw === 'string' ? emailRaw.trim().toLowerCase().slice(0, 254) : '';
     const now = this.k.clock.now();
-    const waitMs = await takeAttempt(this.k.db, this.k.dbh.flags, kind, email, now);
+    const waitMs = await takeAttempt(this.k.db, kind, email, now);
     if (waitMs > 0) throw new LockedOut(Math.ceil(waitMs / 60_000));
     const pw = typeof password === 'string' ? password.slice(0, 1024) : '';
     const subject = kind === 'customer' ? await repo.customerByEmail(this.k.db, email) : await repo.staffByEmail(this.k.db, email);

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { testApp, type TestApp } from '../../kernel/testing/app.js';
 import { TestBrowser, setCookies } from '../../kernel/testing/http.js';
 
@@ -125,6 +126,32 @@ describe('customer registration, sign-in and sign-out', () => {
     const codes = res.map((r) => r.statusCode);
     assert.equal(codes.filter((c) => c === 401 || c === 303).length, 5, `five checked, the rest refused unchecked: ${codes.join(',')}`);
     assert.equal(codes.filter((c) => c === 429).length, 3, codes.join(','));
+  });
+
+  test('lockout: a failure row deleted while an attempt waits for its lock (a sign-in that succeeded) starts the count again, never a 500', async (ctx) => {
+    // SQLite has one writer: the attempt cannot even begin while another transaction holds the file.
+    if (t.k.dbh.flags.kind !== 'postgres') return ctx.skip('SQLite serialises writers; the race needs two at once');
+    const { takeAttempt } = await import('./lockout.js');
+    const now = t.clock.now();
+    assert.equal(await takeAttempt(t.k.db, 'race', 'race@example.com', now), 0);
+    const key = (await t.k.db.selectFrom('rate_limits').select('key').where('key', 'like', 'loginfail:race:%').executeTakeFirstOrThrow()).key;
+    let waiting!: Promise<number>;
+    await t.k.db.transaction().execute(async (trx) => {
+      // The row is locked by another attempt's transaction, as while it counts its failure...
+      await trx.selectFrom('rate_limits').select('count').where('key', '=', key).forUpdate().execute();
+      waiting = takeAttempt(t.k.db, 'race', 'race@example.com', now + 1);
+      // ...the attempt is seen waiting on that lock...
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(trx);
+        if (rows[0]!.n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // ...and the row goes (a success clears it) before the waiting attempt gets it.
+      await trx.deleteFrom('rate_limits').where('key', '=', key).execute();
+    });
+    assert.equal(await waiting, 0, 'counted as the first failure of a fresh row');
+    const row = await t.k.db.selectFrom('rate_limits').select(['count', 'window_start']).where('key', '=', key).executeTakeFirstOrThrow();
+    assert.deepEqual(row, { count: 1, window_start: now + 1 });
   });
 });
 

@@ -1,6 +1,5 @@
 import type { Db } from '../../kernel/db/database.js';
 import { sha256Hex } from '../../kernel/crypto/tokens.js';
-import { lockForUpdate, type DialectFlags } from '../../kernel/db/dialect.js';
 
 /**
  * Failed sign-ins are counted per email address, whether or not an account has it (so the answer never
@@ -26,11 +25,15 @@ export function lockDuration(failures: number): number {
  * first, under the row's lock, is what holds a burst to the free failures: checked first and counted
  * after, ten guesses sent at once all passed the check, and on PostgreSQL their counts overwrote each other.
  */
-export async function takeAttempt(db: Db, flags: DialectFlags, kind: string, email: string, now: number): Promise<number> {
+export async function takeAttempt(db: Db, kind: string, email: string, now: number): Promise<number> {
   const key = keyFor(kind, email);
   return db.transaction().execute(async (trx) => {
-    await trx.insertInto('rate_limits').values({ key, window_start: now, count: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
-    const row = await lockForUpdate(trx.selectFrom('rate_limits').select(['window_start', 'count']).where('key', '=', key), flags).executeTakeFirstOrThrow();
+    // One statement makes the row and locks it. An insert that did nothing followed by a SELECT … FOR
+    // UPDATE found no row on PostgreSQL when a sign-in that succeeded (clearFailures) or the purge
+    // deleted it in between: the guess got a 500. An upsert that updates is atomic against a delete.
+    const row = await trx.insertInto('rate_limits').values({ key, window_start: now, count: 0 })
+      .onConflict((oc) => oc.column('key').doUpdateSet((eb) => ({ count: eb.ref('rate_limits.count') })))
+      .returning(['window_start', 'count']).executeTakeFirstOrThrow();
     const failures = now - row.window_start > FORGET_AFTER_MS ? 0 : row.count;
     const wait = Math.max(0, row.window_start + lockDuration(failures) - now);
     if (wait > 0) return wait;
