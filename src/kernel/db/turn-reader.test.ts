@@ -5,8 +5,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { testKernel, type TestKernel, TEST_DIALECT } from '../testing/db.js';
+import { emptyWal } from './wal-checkpoint.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -74,6 +76,29 @@ describe('TurnReader: one read transaction per turn', { skip: TEST_DIALECT !== '
     await nextTurn();
     const [row] = other.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number }[];
     assert.deepEqual({ busy: row!.busy, log: row!.log }, { busy: 0, log: 0 });
+  });
+
+  test("emptyWal ends this process's read transaction and empties the log in the same turn", async () => {
+    await nextTurn();
+    await write('turn.e', 'personal once');
+    value('turn.e');
+    assert.equal(t.k.dbh.turnReader!.connection()!.inTransaction, true);
+    let turnEnded = false;
+    setImmediate(() => { turnEnded = true; });
+    assert.equal(await emptyWal(t.k.dbh), true);
+    assert.equal(turnEnded, false, 'no waiting for the end of the turn');
+    assert.equal(fs.statSync(`${t.k.dbh.sqlite!.name}-wal`).size, 0);
+  });
+
+  test("emptyWal gives up (false) while another connection's reader holds the log, and succeeds once it lets go", async () => {
+    await write('turn.f', 'v');
+    other.prepare('begin').run();
+    other.prepare("select value from settings where key = 'turn.f'").get();
+    await write('turn.f', 'w');
+    assert.equal(await emptyWal(t.k.dbh), false);
+    other.prepare('commit').run();
+    assert.equal(await emptyWal(t.k.dbh), true);
+    assert.equal(fs.statSync(`${t.k.dbh.sqlite!.name}-wal`).size, 0);
   });
 
   test('closing the database closes the reader', async () => {

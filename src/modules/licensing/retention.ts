@@ -2,9 +2,9 @@
 // days, setting `licensing.callhome.ipRetentionDays`) is cut to its network, and the networks kept
 // for the abuse signals are deleted after the same period. Idempotent: a cut address is left alone.
 
-import { sql } from 'kysely';
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
+import { emptyWal } from '../../kernel/db/wal-checkpoint.js';
 import { ipNetwork, isNetwork } from './callhome/networks.js';
 
 const BATCH = 500;
@@ -34,7 +34,7 @@ export async function truncateOldIps(k: Kernel, retentionDays: number): Promise<
   const networksDeleted = Number(del.numDeletedRows);
   // On SQLite the write-ahead log still holds the pages as they were before; copying it into the file
   // and truncating it leaves the cut addresses nowhere (secure_delete zeroes them in the file itself).
-  // Best effort: a reader in the middle of a transaction keeps the log until the next run.
-  if (k.dbh.sqlite && (truncated > 0 || networksDeleted > 0)) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(k.db);
+  // Best effort: a reader that stays in its transaction keeps the log until the next run.
+  if (truncated > 0 || networksDeleted > 0) await emptyWal(k.dbh);
   return { truncated, networksDeleted };
 }
