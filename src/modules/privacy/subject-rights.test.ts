@@ -110,6 +110,13 @@ describe('subject access and erasure with data planted in every table', () => {
       }
     }
     assert.deepEqual(remaining, [], 'personal values left after erasure');
+    if (t.k.dbh.sqlite) {
+      // Nor in the file's free pages or the write-ahead log (secure_delete, then the erasure's checkpoint).
+      const file = t.k.dbh.sqlite.name;
+      const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f)));
+      const inFiles = planted.filter((x) => !retained(x) && typeof x.value === 'string' && bytes.includes(x.value as string));
+      assert.deepEqual(inFiles.map((p) => `${p.table}.${p.column}`), [], 'personal values left in the database files');
+    }
     // The address itself survives only in the consent ledger (proof of consent, legal obligation).
     const withEmail = textCells.filter((c) => c.value.toLowerCase().includes(person.email)).map((c) => `${c.table}.${c.column}`);
     assert.deepEqual([...new Set(withEmail)], ['newsletter_consent_events.email']);

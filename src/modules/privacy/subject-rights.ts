@@ -10,6 +10,7 @@ import { buildRegistry, type Registry } from './registry.js';
 import { subjectDataProviders } from './providers.js';
 import { loadProcessors } from './privacy.settings.js';
 import { PrivacyBadEmail } from './privacy.errors.js';
+import { emptyWal } from '../../kernel/db/wal-checkpoint.js';
 
 export const PROCESSOR_ERASURE_JOB = 'privacy.processor-erasure';
 
@@ -193,6 +194,10 @@ export async function eraseSubject(k: Kernel, rawEmail: string, by: Requester, o
     }
     await k.audit.record({ actorKind: by.kind, actorId: byId, action: opts.reapply ? 'privacy.erasure_reapplied' : 'privacy.erasure', target: requestId, detail: { counts }, ip: byIp }, trx);
   });
+  // secure_delete zeroed the erased values in the database file; the write-ahead log still holds the
+  // pages as they were until a checkpoint. Best effort: a reader that stays in a transaction keeps the
+  // log until the next checkpoint (SQLite's own, at 1000 pages).
+  await emptyWal(k.dbh);
   return { requestId, counts, kept: [...new Set(kept)], processors: procs.map((p) => ({ id: p.id, name: p.name, method: p.erasure })) };
 }
 
