@@ -18,7 +18,7 @@ if (skipWithoutDovecot) process.stdout.write(`# skipping IMAP polling tests: ${s
 let dc: DovecotServer;
 let t: TestApp;
 let moved: TestApp;
-const SUPPORT = 'support@localhost';
+const SUPPORT = 'support@example.com';
 
 const imapConfig = (over: Partial<ImapConfig> = {}, password?: string): ImapConfig =>
   withImapPassword({ host: dc.host, port: dc.port, tls: 'none', user: dc.user, mailbox: 'INBOX', pollMs: 60_000, ...over }, password ?? dc.password);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kernel } from '../../kernel/context.js';
 import { DAY_MS } from '../../kernel/clock.js';
+import { defaultBrand } from '../../kernel/views/brand.js';
 import { pollImap, type ImapPollResult } from '../../kernel/mail/imap.js';
 import { registerAccountTicketPages } from './account-tickets.pages.js';
 import { registerAdminContentPages } from './admin-content.pages.js';
@@ -53,7 +54,7 @@ export function createSupportModule(k: Kernel): SupportModule {
   // The intake's recipient check is synchronous, so the address is kept here and refreshed on change,
   // and read again in the background when a check finds it older than a minute: it can also change with
   // the branding's support address (its fallback), which another page or another node saves.
-  let address = 'support@localhost';
+  let address = defaultBrand.supportEmail;
   let readAt = Date.now();
   const refreshAddress = async () => { readAt = Date.now(); address = (await loadSupportSettings(k)).address; };
   const isSupport = (rcpt: string) => {

@@ -13,7 +13,7 @@ import { buildStaff, messagesOf, signIn, smtpSend, ticketRows } from './testing.
 let t: TestApp;
 let peer: SmtpPeer;
 let port: number;
-const SUPPORT = 'support@localhost';
+const SUPPORT = 'support@example.com';
 
 before(async () => {
   peer = await new SmtpPeer().start();
@@ -68,7 +68,7 @@ describe('email into the helpdesk over SMTP', () => {
     await smtpSend(port, {
       from: 'ann@example.com', to: SUPPORT, subject: 'Another thing entirely', messageId: '<ann-2@example.com>',
       inReplyTo: ack.headers['message-id'], references: [`<ann-1@example.com>`, ack.headers['message-id']!],
-      text: 'Restarting did not help.\n\nOn Mon, 1 Dec 2026 at 10:00, Support <support@localhost> wrote:\n> We have received your request',
+      text: 'Restarting did not help.\n\nOn Mon, 1 Dec 2026 at 10:00, Support <support@example.com> wrote:\n> We have received your request',
     });
     const msgs = await messagesOf(t, ticket!.number);
     assert.equal(msgs.length, 2);
@@ -126,7 +126,7 @@ describe('email into the helpdesk over SMTP', () => {
     await smtpSend(port, mail);
     await smtpSend(port, mail);
     assert.equal((await ticketRows(t)).filter((x) => x.subject === 'Twice').length, 1);
-    const raw = 'From: nomsgid@example.com\r\nTo: support@localhost\r\nSubject: No id\r\n\r\nHello\r\n';
+    const raw = 'From: nomsgid@example.com\r\nTo: support@example.com\r\nSubject: No id\r\n\r\nHello\r\n';
     await smtpSend(port, { envelope: { from: 'nomsgid@example.com', to: [SUPPORT] }, raw });
     await smtpSend(port, { envelope: { from: 'nomsgid@example.com', to: [SUPPORT] }, raw });
     assert.equal((await ticketRows(t)).filter((x) => x.subject === 'No id').length, 1, 'without a Message-ID the hash decides');
@@ -239,7 +239,7 @@ describe('loop and bounce protection', () => {
     const [first] = await ticketRows(t);
     const ours = mailTo('ann@example.com')[0]!.headers['message-id']!;
     const dsn = [
-      'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>', 'To: support@localhost', 'Subject: Undelivered Mail Returned to Sender',
+      'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>', 'To: support@example.com', 'Subject: Undelivered Mail Returned to Sender',
       'Message-ID: <dsn-1@mx.example.com>', 'MIME-Version: 1.0', 'Content-Type: multipart/report; report-type=delivery-status; boundary="B"', '',
       '--B', 'Content-Type: text/plain', '', 'This is the mail system. Your message could not be delivered: mailbox full.', '',
       '--B', 'Content-Type: message/delivery-status', '', 'Reporting-MTA: dns; mx.example.com', '', 'Final-Recipient: rfc822; ann@example.com', 'Action: failed', 'Status: 5.2.2', '',

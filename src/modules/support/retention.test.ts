@@ -9,7 +9,7 @@ import { applySupportRetention, eraseSupportData, exportSupportData } from './in
 import { supportDir } from './attachments.js';
 
 let t: TestApp;
-const SUPPORT = 'support@localhost';
+const SUPPORT = 'support@example.com';
 const mail = (from: string, subject: string, body: string, extra = '') => ({
   raw: Buffer.from(`From: ${from}\r\nSubject: ${subject}\r\n${extra}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${body}\r\n--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=notes.txt\r\n\r\nprivate notes\r\n--b--\r\n`),
   mailFrom: from.replace(/.*</, '').replace('>', ''), rcptTo: [SUPPORT], remoteAddress: '127.0.0.1',

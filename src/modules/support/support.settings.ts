@@ -1,10 +1,10 @@
 import type { Kernel } from '../../kernel/context.js';
-import { BRAND_SETTING, type Brand } from '../../kernel/views/brand.js';
+import { defaultBrand, loadBrand } from '../../kernel/views/brand.js';
 import { InvalidInput } from './support.errors.js';
 
 /** The helpdesk's operational settings, edited in the admin (Tickets → Settings). */
 export interface SupportSettings {
-  /** The support mailbox; null means the branding's support address, else support@<host of KEYWARD_PUBLIC_URL> (or support@localhost). */
+  /** The support mailbox; null means the branding's support address (its default until the vendor saves one). */
   address: string | null;
   autoAcknowledge: boolean;
   /** RFC 3834: at most this many automatic replies per sender per window. */
@@ -28,20 +28,10 @@ export const defaultSupportSettings: SupportSettings = {
   retentionDays: 730, attachmentMaxMb: 5, contactPerHour: 10, minFillSeconds: 3,
 };
 
-export function defaultSupportAddress(publicUrl: string): string {
-  let host = 'localhost';
-  try {
-    const h = new URL(publicUrl).hostname;
-    // An IP literal is no mail domain; a name like keyward.example.com is.
-    if (/[a-z]/i.test(h) && !h.includes(':')) host = h.toLowerCase();
-  } catch { /* keep localhost */ }
-  return `support@${host}`;
-}
-
 /**
- * The address is the one set here, else the support address the vendor gave in the branding settings
- * (what customers are told to write to), else support@ the public host: the help page, the intake and
- * the branding then name one mailbox unless the vendor chose two.
+ * The address is the one set here, else the support address in the branding settings (what customers
+ * are told to write to; its placeholder until the vendor saves the branding): the help page, the intake,
+ * the emails and every other page then name one mailbox unless the vendor chose two.
  */
 export async function loadSupportSettings(k: Kernel): Promise<SupportSettings & { address: string }> {
   const s = { ...defaultSupportSettings, ...(await k.settings.get<Partial<SupportSettings>>(SUPPORT_SETTING, {})) };
@@ -50,8 +40,7 @@ export async function loadSupportSettings(k: Kernel): Promise<SupportSettings & 
 
 /** The address used while none is set here. */
 export async function fallbackSupportAddress(k: Kernel): Promise<string> {
-  const branded = (await k.settings.get<Partial<Brand>>(BRAND_SETTING, {})).supportEmail;
-  return (branded || defaultSupportAddress(k.config.publicUrl)).toLowerCase();
+  return ((await loadBrand(k.settings)).supportEmail || defaultBrand.supportEmail).toLowerCase();
 }
 
 const int = (v: unknown, min: number, max: number, label: string): number => {

@@ -352,7 +352,7 @@ describe('staff queue', () => {
     assert.match(ok.body, /Settings saved/);
     assert.ok(t.k.inbound.handlerFor('help@vendor.example'));
     assert.ok(t.k.inbound.handlerFor('help+billing@vendor.example'));
-    assert.equal(t.k.inbound.handlerFor('support@localhost')?.name === 'support', false);
+    assert.equal(t.k.inbound.handlerFor('support@example.com')?.name === 'support', false);
     const sam = await signIn(t, 'staff', 'sam@vendor.example');
     assert.equal((await sam.get('/admin/tickets/settings')).statusCode, 403, 'support agents do not change settings');
     await t.k.settings.set('support.settings', BASE);
@@ -362,16 +362,19 @@ describe('staff queue', () => {
   test("with no address of its own, the helpdesk uses the branding's support address: the help page, the intake and the hint agree", async () => {
     const before = await t.k.settings.get('vendor.brand', {});
     assert.equal((await t.k.settings.get<{ address?: string | null }>('support.settings', {})).address ?? null, null, 'BASE sets none');
-    assert.match((await new TestBrowser(t.app).get('/support')).body, /mailto:support@localhost/);
+    // Before the vendor saves a branding, one placeholder everywhere (the help page and the blog's
+    // sign-up text once named two different addresses).
+    assert.match((await new TestBrowser(t.app).get('/support')).body, /mailto:support@example\.com/);
+    assert.match((await new TestBrowser(t.app).get('/blog')).body, /writing to support@example\.com/);
     await t.k.settings.set('vendor.brand', { ...before, supportEmail: 'help@brand.example' });
     await t.modules.support.refreshAddress();
     assert.match((await new TestBrowser(t.app).get('/support')).body, /mailto:help@brand\.example/);
     assert.equal(t.k.inbound.handlerFor('help@brand.example')?.name, 'support');
-    assert.equal(t.k.inbound.handlerFor('support@localhost')?.name === 'support', false);
+    assert.equal(t.k.inbound.handlerFor('support@example.com')?.name === 'support', false);
     const o = await signIn(t, 'staff', 'olga@vendor.example');
     assert.match((await o.get('/admin/tickets/settings')).body, /Empty: help@brand\.example/);
     await t.k.settings.set('vendor.brand', before);
     await t.modules.support.refreshAddress();
-    assert.equal(t.k.inbound.handlerFor('support@localhost')?.name, 'support');
+    assert.equal(t.k.inbound.handlerFor('support@example.com')?.name, 'support');
   });
 });
