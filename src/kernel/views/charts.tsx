@@ -7,7 +7,8 @@ export interface Series { name: string; values: number[] }
 
 const W = 640;
 const H = 240;
-const PAD = { l: 48, r: 12, t: 12, b: 28 };
+// The left pad holds four digits at the larger size phones get (site.css).
+const PAD = { l: 64, r: 12, t: 12, b: 28 };
 
 function niceMax(v: number): number {
   if (v <= 0) return 1;
@@ -17,6 +18,12 @@ function niceMax(v: number): number {
 }
 
 const fmt = (n: number) => (Math.abs(n) >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : Math.abs(n) >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : `${Math.round(n * 100) / 100}`);
+
+/**
+ * Every other x label, for narrow screens to leave out: the drawing scales with the screen, so on a
+ * phone the labels are set larger (site.css) and only half of them fit.
+ */
+const minor = (i: number, step: number): string | undefined => ((i / step) % 2 === 1 ? 'minor' : undefined);
 
 function Axes({ labels, max }: { labels: string[]; max: number }) {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
@@ -28,7 +35,7 @@ function Axes({ labels, max }: { labels: string[]; max: number }) {
         const y = H - PAD.b - (t / max) * (H - PAD.t - PAD.b);
         return <g><line x1={PAD.l} x2={W - PAD.r} y1={y} y2={y} class="grid" /><text x={PAD.l - 6} y={y + 4} text-anchor="end">{fmt(t)}</text></g>;
       })}
-      {labels.map((l, i) => (i % step === 0 ? <text x={x(i)} y={H - 8} text-anchor="middle">{l}</text> : null))}
+      {labels.map((l, i) => (i % step === 0 ? <text x={x(i)} y={H - 8} text-anchor="middle" class={minor(i, step)}>{l}</text> : null))}
     </g>
   );
 }
@@ -58,6 +65,7 @@ export function BarChart({ title, labels, series, unit = '', decimals }: { title
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const slot = (W - PAD.l - PAD.r) / Math.max(1, labels.length);
   const bw = Math.max(2, (slot * 0.8) / Math.max(1, series.length));
+  const labelStep = Math.max(1, Math.ceil(labels.length / 12));
   const y = (v: number) => H - PAD.b - (v / max) * (H - PAD.t - PAD.b);
   return (
     <figure class="chart">
@@ -65,7 +73,7 @@ export function BarChart({ title, labels, series, unit = '', decimals }: { title
       <div class="chart-body"><div><svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title}>
         <g class="axes">
           {[0, 0.5, 1].map((f) => <g><line x1={PAD.l} x2={W - PAD.r} y1={y(f * max)} y2={y(f * max)} class="grid" /><text x={PAD.l - 6} y={y(f * max) + 4} text-anchor="end">{fmt(f * max)}</text></g>)}
-          {labels.map((l, i) => (i % Math.max(1, Math.ceil(labels.length / 12)) === 0 ? <text x={PAD.l + slot * i + slot / 2} y={H - 8} text-anchor="middle">{l}</text> : null))}
+          {labels.map((l, i) => (i % labelStep === 0 ? <text x={PAD.l + slot * i + slot / 2} y={H - 8} text-anchor="middle" class={minor(i, labelStep)}>{l}</text> : null))}
         </g>
         {series.map((s, si) => s.values.map((v, i) => (
           <rect class={`bar s${si % 8}`} x={PAD.l + slot * i + slot * 0.1 + bw * si} y={y(v)} width={bw} height={Math.max(0, H - PAD.b - y(v))}><title>{`${s.name} ${labels[i]}: ${fmt(v)}${unit}`}</title></rect>
