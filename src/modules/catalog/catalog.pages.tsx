@@ -9,15 +9,27 @@ import type { CatalogService } from './catalog.service.js';
 import { loadCatalogue } from './catalog.repository.js';
 
 const STAFF = ['owner', 'admin', 'sales'] as const;
+
+/** What a change that went through says on the page it returns to (`?done=`; anything else says nothing). */
+const DONE = {
+  'product-added': 'Product added. Add its tiers, editions and plans below.',
+  product: 'Product saved.',
+  tier: 'Tier added.',
+  edition: 'Edition added.',
+  'plan-added': 'Plan added.',
+  plan: 'Plan saved.',
+  'coupon-added': 'Coupon added.',
+  coupon: 'Coupon saved.',
+} as const;
 const money = (n: number | undefined) => (n === undefined ? '' : `${Math.floor(n / 100)}.${String(n % 100).padStart(2, '0')}`);
 const isCatErr = (e: unknown): e is { code: string; message: string } => typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('CAT_');
 
 /** Admin → Catalogue: products, editions, user tiers, plans with prices per currency, coupons. */
 export function registerCatalogAdminPages(app: FastifyInstance, k: Kernel, catalog: CatalogService): void {
-  const list = async (request: FastifyRequest, reply: FastifyReply, error?: string) => {
+  const list = async (request: FastifyRequest, reply: FastifyReply, error?: string, flash?: string) => {
     const [entries, coupons] = await Promise.all([loadCatalogue(k.db, { activeOnly: false }), k.db.selectFrom('catalog_coupons').selectAll().orderBy('code').execute()]);
     const csrf = request.csrfToken();
-    return page(k.settings, request, reply, { title: 'Catalogue', variant: 'admin', status: error ? 400 : 200 }, (
+    return page(k.settings, request, reply, { title: 'Catalogue', variant: 'admin', status: error ? 400 : 200, flash }, (
       <>
         <h1>Catalogue</h1>
         {error ? <ErrorSummary errors={{ _form: error }} /> : null}
@@ -63,19 +75,16 @@ export function registerCatalogAdminPages(app: FastifyInstance, k: Kernel, catal
         <section class="card">
           <h2>Plans and prices</h2>
           <div class="table-wrap"><table>
-            <thead><tr><th>SKU</th><th>Kind</th><th>Tier</th><th>Name</th>{CURRENCIES.map((c) => <th class="num">{c}</th>)}<th>On sale</th><th></th></tr></thead>
+            <thead><tr><th>SKU and kind</th><th>Tier</th><th>Name</th>{CURRENCIES.map((c) => <th class="num">{c}</th>)}<th>On sale</th><th></th></tr></thead>
             <tbody>{e.plans.map((p) => (
               <tr>
-                <td><code class="mono">{p.plan.sku}</code></td><td>{p.plan.kind}</td>
+                <td class="nowrap"><code class="mono">{p.plan.sku}</code><br /><span class="muted">{p.plan.kind}</span></td>
                 <td>{p.plan.kind === 'upgrade' ? `${tierLabel(p.plan.from_tier_id)} → ${tierLabel(p.plan.tier_id)}` : p.plan.kind === 'addon' ? p.plan.addon_code : tierLabel(p.plan.tier_id)}</td>
-                <td colSpan={CURRENCIES.length + 3}>
-                  <form method="post" action={`/admin/catalog/plans/${p.plan.id}`} class="plan-row"><Csrf token={csrf} />
-                    <input name="name" value={p.plan.name} aria-label="Plan name" />
-                    {CURRENCIES.map((c) => <input name={`price_${c}`} value={money(p.prices[c as Currency])} aria-label={`${c} price`} class="qty" inputMode="decimal" />)}
-                    <label class="checkbox"><input type="checkbox" name="active" value="1" checked={!!p.plan.active} /> on sale</label>
-                    <button type="submit" class="secondary">Save</button>
-                  </form>
-                </td>
+                {/* A form cannot span cells: each field sits under its heading and names the row's form. */}
+                <td><input form={`plan-${p.plan.id}`} type="text" name="name" value={p.plan.name} aria-label={`Name of ${p.plan.sku}`} class="plan-name" /></td>
+                {CURRENCIES.map((c) => <td class="num"><input form={`plan-${p.plan.id}`} type="text" name={`price_${c}`} value={money(p.prices[c as Currency])} aria-label={`${c} price of ${p.plan.sku}`} class="price" inputMode="decimal" /></td>)}
+                <td><label class="checkbox"><input form={`plan-${p.plan.id}`} type="checkbox" name="active" value="1" checked={!!p.plan.active} /><span class="sr-only"> {p.plan.sku} on sale</span></label></td>
+                <td><form id={`plan-${p.plan.id}`} method="post" action={`/admin/catalog/plans/${p.plan.id}`}><Csrf token={csrf} /><button type="submit" class="secondary">Save</button></form></td>
               </tr>
             ))}</tbody>
           </table></div>
@@ -125,40 +134,46 @@ export function registerCatalogAdminPages(app: FastifyInstance, k: Kernel, catal
 
   const pre = { preHandler: requireStaff(...STAFF) };
   const idp = { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) };
-  const run = async (request: FastifyRequest, reply: FastifyReply, fn: () => Promise<unknown>, back: (error?: string) => Promise<unknown>, to: string) => {
+  /** Runs a change; on success back to `to`, which then says what was done (`done`, one of DONE's keys). */
+  const run = async (request: FastifyRequest, reply: FastifyReply, fn: () => Promise<unknown>, back: (error?: string) => Promise<unknown>, to: string, done: keyof typeof DONE) => {
     try { await fn(); } catch (err) { if (!isCatErr(err)) throw err; return back(err.message); }
-    return reply.redirect(to, 303);
+    return reply.redirect(`${to}?done=${done}`, 303);
+  };
+  const doneQuery = { querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }) };
+  const flashOf = (request: FastifyRequest) => {
+    const done = (request.query as { done?: string }).done;
+    return done !== undefined && Object.hasOwn(DONE, done) ? DONE[done as keyof typeof DONE] : undefined;
   };
   const by = (request: FastifyRequest) => request.auth!.subjectId;
   const body = (request: FastifyRequest) => request.body as Record<string, string | undefined>;
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;
   const priceFields = Object.fromEntries(CURRENCIES.map((c) => [`price_${c}`, 20]));
 
-  app.get('/admin/catalog', pre, async (request, reply) => list(request, reply));
-  app.get('/admin/catalog/:id', { ...pre, schema: idp }, async (request, reply) => product(request, reply, id(request)));
+  app.get('/admin/catalog', { ...pre, schema: doneQuery }, async (request, reply) => list(request, reply, undefined, flashOf(request)));
+  app.get('/admin/catalog/:id', { ...pre, schema: { ...idp, ...doneQuery } }, async (request, reply) => product(request, reply, id(request), undefined, flashOf(request)));
   app.post('/admin/catalog/products', { ...pre, schema: { body: formBody({ name: 300, code: 100, description: 2000 }) } }, async (request, reply) => {
     try {
-      return reply.redirect(`/admin/catalog/${await catalog.addProduct(body(request), by(request))}`, 303);
+      return reply.redirect(`/admin/catalog/${await catalog.addProduct(body(request), by(request))}?done=product-added`, 303);
     } catch (err) {
       if (!isCatErr(err)) throw err;
       return list(request, reply, err.message);
     }
   });
   app.post('/admin/catalog/:id', { ...pre, schema: { ...idp, body: formBody({ name: 300, description: 2000, active: 2 }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.updateProduct(id(request), body(request), by(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`));
+    run(request, reply, () => catalog.updateProduct(id(request), body(request), by(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`, 'product'));
   app.post('/admin/catalog/:id/tiers', { ...pre, schema: { ...idp, body: formBody({ max_users: 20, label: 60, rank: 10 }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.addTier(id(request), body(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`));
+    run(request, reply, () => catalog.addTier(id(request), body(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`, 'tier'));
   app.post('/admin/catalog/:id/editions', { ...pre, schema: { ...idp, body: formBody({ name: 200, code: 64 }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.addEdition(id(request), body(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`));
+    run(request, reply, () => catalog.addEdition(id(request), body(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`, 'edition'));
   app.post('/admin/catalog/:id/plans', { ...pre, schema: { ...idp, body: formBody({ kind: 20, name: 300, sku: 64, edition_id: 64, tier_id: 64, from_tier_id: 64, addon_code: 64, sort: 10, ...priceFields }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.addPlan(id(request), body(request), by(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`));
+    run(request, reply, () => catalog.addPlan(id(request), body(request), by(request)), (e) => product(request, reply, id(request), e), `/admin/catalog/${id(request)}`, 'plan-added'));
   app.post('/admin/catalog/plans/:id', { ...pre, schema: { ...idp, body: formBody({ name: 300, active: 2, ...priceFields }) } }, async (request, reply) => {
     const plan = await k.db.selectFrom('catalog_plans').select('product_id').where('id', '=', id(request)).executeTakeFirst();
     const back = plan ? `/admin/catalog/${plan.product_id}` : '/admin/catalog';
-    return run(request, reply, () => catalog.updatePlan(id(request), body(request), by(request)), (e) => (plan ? product(request, reply, plan.product_id, e) : list(request, reply, e)), back);
+    return run(request, reply, () => catalog.updatePlan(id(request), body(request), by(request)), (e) => (plan ? product(request, reply, plan.product_id, e) : list(request, reply, e)), back, 'plan');
   });
   app.post('/admin/catalog/coupons', { ...pre, schema: { body: formBody({ code: 40, percent_off: 10, valid_until: 20 }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.addCoupon(body(request), by(request)), (e) => list(request, reply, e), '/admin/catalog'));
+    run(request, reply, () => catalog.addCoupon(body(request), by(request)), (e) => list(request, reply, e), '/admin/catalog', 'coupon-added'));
   app.post('/admin/catalog/coupons/:id', { ...pre, schema: { ...idp, body: formBody({ active: 2 }) } }, async (request, reply) =>
-    run(request, reply, () => catalog.setCouponActive(id(request), body(request).active === '1'), (e) => list(request, reply, e), '/admin/catalog'));
+    run(request, reply, () => catalog.setCouponActive(id(request), body(request).active === '1'), (e) => list(request, reply, e), '/admin/catalog', 'coupon'));
 }

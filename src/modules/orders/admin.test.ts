@@ -31,9 +31,17 @@ describe('admin', () => {
     await owner.get('/admin/catalog');
     const add = await owner.post('/admin/catalog/products', { name: 'Fax Server', code: 'faxserver', description: 'Faxes.' });
     assert.equal(add.statusCode, 303);
-    const productPath = String(add.headers.location);
-    await owner.get(productPath);
-    assert.equal((await owner.post(`${productPath}/tiers`, { max_users: '5', label: '5 users', rank: '10' })).statusCode, 303);
+    const [productPath, query] = String(add.headers.location).split('?');
+    assert.equal(query, 'done=product-added');
+    assert.match((await owner.get(String(add.headers.location))).body, /Product added\./, 'the page it returns to says what was done');
+    const addTier = await owner.post(`${productPath}/tiers`, { max_users: '5', label: '5 users', rank: '10' });
+    assert.equal(addTier.statusCode, 303);
+    assert.match((await owner.get(String(addTier.headers.location))).body, /Tier added\./);
+    for (const odd of ['constructor', '__proto__', 'nonsense']) {
+      const page = await owner.get(`${productPath}?done=${odd}`);
+      assert.equal(page.statusCode, 200);
+      assert.doesNotMatch(page.body, /class="flash/, `?done=${odd} says nothing`);
+    }
     await owner.get(productPath);
     const dupRank = await owner.post(`${productPath}/tiers`, { max_users: '10', label: '10 users', rank: '10' });
     assert.equal(dupRank.statusCode, 400);
