@@ -70,17 +70,18 @@ test('bad configuration stops before listening, with a fix-it message and exit c
   });
 });
 
-test('bin/keyward serve starts, prints the first-run link, and answers /healthz', async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(BIN, ['serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+test('bin/keyward serve starts, prints the first-run link, and answers /healthz (PORT=0: the port the system chose, everywhere)', async () => {
+  const child = spawn(BIN, ['serve'], { env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
   try {
     const deadline = Date.now() + 120_000;
     while (!/\/setup\/[A-Za-z0-9_-]{43}/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.match(out, /Keyward is running at http:\/\/127\.0\.0\.1:\d+/);
+    const port = Number(/Keyward is running at http:\/\/127\.0\.0\.1:(\d+) /.exec(out)?.[1]);
+    assert.ok(port > 0, out);
     const link = /(http:\/\/\S+\/setup\/[A-Za-z0-9_-]{43})/.exec(out)![1]!;
+    assert.equal(new URL(link).port, String(port), 'the first-run link names the same port');
     const page = await fetch(link);
     assert.equal(page.status, 200);
     const health = await (await fetch(`http://127.0.0.1:${port}/healthz`)).json() as { status: string; database: string };

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from './kernel/config/config.js';
 import { createKernel, type Kernel } from './kernel/context.js';
@@ -25,7 +26,16 @@ export async function serve(config: Config, opts: { announce?: boolean } = {}): 
   if (config.role !== 'web') k.jobs.start();
   // A worker runs jobs and the mail intake only: it leaves the web port to the web nodes on its machine.
   // Its timers do not hold the process open (they must not delay a web node's exit), so this one does.
-  if (config.role !== 'worker') await app.listen({ host: config.host, port: config.port }).catch(inUse('PORT', config.port));
+  if (config.role !== 'worker') {
+    await app.listen({ host: config.host, port: config.port }).catch(inUse('PORT', config.port));
+    // PORT=0 lets the system choose a free port. A public URL derived from it would say :0, and every
+    // link, the first-run link and the same-origin check of every form would be wrong: name the real one.
+    const url = new URL(config.publicUrl);
+    if (url.port === '0') {
+      url.port = String((app.server.address() as AddressInfo).port);
+      config.publicUrl = url.toString().replace(/\/+$/, '');
+    }
+  }
   const keepAlive = config.role === 'worker' ? setInterval(() => {}, 2 ** 30) : null;
   if (config.smtpListen && config.role !== 'web') {
     const port = await k.inbound.listen(config.smtpListen.port, config.smtpListen.host).catch(inUse('KEYWARD_SMTP_LISTEN', config.smtpListen.port));

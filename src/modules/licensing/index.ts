@@ -95,7 +95,7 @@ export function createLicensingModule(k: Kernel): LicensingModule {
   const licences = new LicencesService(k, callhome);
   const catalog = new CatalogService(k, licences, catalogCache);
   const abuse = new AbuseService(k);
-  const urls = new DownloadUrls(k.secrets, k.config.publicUrl);
+  const urls = new DownloadUrls(k.secrets, k.config);
   const limiter = new CallhomeRateLimiter(() => k.clock.now(), sharedCounterStore(k.config, k.db));
   const customerLicences = new CustomerLicencesService(k, callhome);
 

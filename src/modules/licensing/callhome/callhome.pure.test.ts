@@ -49,7 +49,7 @@ describe('CallhomeRateLimiter', () => {
 });
 
 describe('DownloadUrls', () => {
-  const urls = new DownloadUrls(new Secrets(Buffer.alloc(32, 7)), 'https://l.example.com');
+  const urls = new DownloadUrls(new Secrets(Buffer.alloc(32, 7)), { publicUrl: 'https://l.example.com' });
   const file = { ref: 'r/abc/setup.exe', sha256: 'a'.repeat(64), size: 5 };
   test('round trip, expiry and tampering', () => {
     const now = Date.UTC(2026, 10, 25, 10);

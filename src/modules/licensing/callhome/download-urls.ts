@@ -25,7 +25,8 @@ export interface DownloadTarget {
 export class DownloadUrls {
   constructor(
     private readonly secrets: Secrets,
-    private readonly publicUrl: string,
+    /** The configuration, read at each signing: `serve` sets the public URL's port when PORT=0 lets the system choose. */
+    private readonly site: { readonly publicUrl: string },
   ) {}
 
   /** A URL valid for one hour from `now` (whole seconds, so `expiresAt` is exactly what is enforced). */
@@ -34,7 +35,7 @@ export class DownloadUrls {
     const path = `/downloads/${file.ref}`;
     const s = this.mac(path, licenceId, exp);
     return {
-      url: `${this.publicUrl}${path}?l=${encodeURIComponent(licenceId)}&e=${exp}&s=${s}`,
+      url: `${this.site.publicUrl}${path}?l=${encodeURIComponent(licenceId)}&e=${exp}&s=${s}`,
       sha256: file.sha256,
       size: file.size,
       expiresAt: new Date(exp * 1000).toISOString(),
