@@ -32,12 +32,13 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
   };
 
   app.get('/admin/subscriptions', {
-    preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ view: Type.Optional(Type.String({ maxLength: 20 })) }) },
+    preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ view: Type.Optional(Type.String({ maxLength: 20 })), done: Type.Optional(Type.String({ maxLength: 20 })) }) },
   }, async (request, reply) => {
     const raw = (request.query as { view?: string }).view ?? 'due';
     const view: View = Object.hasOwn(VIEWS, raw) ? (raw as View) : 'due';
     const [rows, grace] = await Promise.all([list(view), subs.graceDays()]);
-    return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin' }, (
+    const flash = (request.query as { done?: string }).done === 'grace' ? `Grace period saved: ${grace} days.` : undefined;
+    return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin', flash }, (
       <>
         <h1>Subscriptions</h1>
         <p>{(Object.keys(VIEWS) as View[]).map((v) => <>{v === view ? <strong>{VIEWS[v]}</strong> : <a href={`/admin/subscriptions?view=${v}`}>{VIEWS[v]}</a>}{' · '}</>)}<a href="/admin/subscriptions/revenue">Revenue per month</a></p>
@@ -66,7 +67,7 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
   app.post('/admin/subscriptions/settings', { preHandler: requireStaff('owner', 'admin'), schema: { body: formBody({ grace_days: 10 }) } }, async (request, reply) => {
     try {
       await subs.setGraceDays((request.body as { grace_days?: string }).grace_days, request.auth!.subjectId);
-      return reply.redirect('/admin/subscriptions', 303);
+      return reply.redirect('/admin/subscriptions?done=grace', 303);
     } catch (err) {
       if (!(err instanceof InvalidSubscriptionInput)) throw err;
       return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin', status: 400 }, (

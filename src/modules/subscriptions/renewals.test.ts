@@ -307,7 +307,9 @@ describe('renewals', () => {
     const bad = await owner.post('/admin/subscriptions/settings', { grace_days: '365' });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /0 to 90/);
-    assert.equal((await owner.post('/admin/subscriptions/settings', { grace_days: '3' })).statusCode, 303);
+    const saved = await owner.post('/admin/subscriptions/settings', { grace_days: '3' });
+    assert.equal(saved.statusCode, 303);
+    assert.match((await owner.get(String(saved.headers.location))).body, /Grace period saved: 3 days\./, 'the page says it was saved');
     assert.deepEqual((await licenceOf(addon.licence_id)).addons, [{ code: 'spamfilter', until: YEAR_END + 3 * DAY_MS }]);
     t.clock.set(YEAR_END + 3 * DAY_MS);
     assert.match((await (await as(c)).get('/account/subscriptions')).body, /Expired/);
