@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadDemoCatalogue } from '../../src/modules/catalog/demo.js';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 
 let j: Journey;
 const PASSWORD = 'correct horse battery 9';
@@ -28,10 +28,7 @@ async function prices(sku: string): Promise<Record<string, number>> {
 test('staff change one plan\'s price and name in the plans table; the other rows stay as they were (screenshot)', { skip: skipWithoutChromium }, async () => {
   const ctx = await j.newContext({ viewport: { width: 1280, height: 900 } } as never);
   const page = await ctx.newPage();
-  await page.goto('/admin/login');
-  await page.getByLabel('Email address').fill('owner@vendor.example');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await staffSignIn(page, 'owner@vendor.example', PASSWORD);
   await page.goto('/admin/catalog');
   await page.getByRole('link', { name: 'Keyward Demo Mail Server' }).click();
   await page.screenshot({ path: path.join(j.screenshotDir, 'admin-catalogue-plans.png') });

@@ -1,11 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { DAY_MS } from '../../src/kernel/clock.js';
 import { newId } from '../../src/kernel/crypto/tokens.js';
 import { buildCallhomeDay, buildInvoice, buildLicence, buildMachine, buildProduct } from '../../src/modules/admin/testing.js';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 
 let j: Journey;
 const PASSWORD = 'correct horse battery 9';
@@ -53,13 +52,6 @@ async function seed(j: Journey): Promise<void> {
   }
 }
 
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto('/admin/login');
-  await page.getByLabel('Email address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-}
 
 before(async () => {
   if (skipWithoutChromium) return;
@@ -74,7 +66,7 @@ after(async () => { if (j) await j.close(); });
 test('the owner sees the dashboard (screenshots at desktop and phone widths) and rotates the signing key', { skip: skipWithoutChromium }, async () => {
   const ctx = await j.newContext({ viewport: { width: 1280, height: 900 } } as never);
   const page = await ctx.newPage();
-  await signIn(page, 'owner@vendor.example');
+  await staffSignIn(page, 'owner@vendor.example', PASSWORD);
   assert.equal(await page.locator('figure.chart svg').count(), 6);
   assert.equal(await page.locator('figure.chart table').count(), 6, 'every chart has its numbers beside it');
   await page.screenshot({ path: path.join(j.screenshotDir, 'admin-dashboard.png'), fullPage: true });
@@ -102,7 +94,7 @@ test('the owner sees the dashboard (screenshots at desktop and phone widths) and
 test('a support user sees no Settings link, is refused the settings page, finds a licence and releases a machine', { skip: skipWithoutChromium }, async () => {
   const ctx = await j.newContext({ viewport: { width: 1280, height: 900 } } as never);
   const page = await ctx.newPage();
-  await signIn(page, 'support@vendor.example');
+  await staffSignIn(page, 'support@vendor.example', PASSWORD);
   assert.equal(await page.getByRole('link', { name: 'Settings' }).count(), 0);
   assert.equal(await page.getByRole('link', { name: 'Tickets' }).count(), 1);
   const res = await page.goto('/admin/settings');

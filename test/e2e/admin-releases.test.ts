@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { harness, seedProduct } from '../../src/modules/licensing/testing.js';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 
 let j: Journey;
 const PASSWORD = 'correct horse battery 9';
@@ -23,11 +23,7 @@ after(async () => { if (j) await j.close(); });
 test('the owner publishes a release with an installer and uploads content (screenshots)', { skip: skipWithoutChromium }, async () => {
   const ctx = await j.newContext({ viewport: { width: 1280, height: 900 } } as never);
   const page = await ctx.newPage();
-  await page.goto('/admin/login');
-  await page.getByLabel('Email address').fill('owner@vendor.example');
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await staffSignIn(page, 'owner@vendor.example', PASSWORD);
 
   await page.getByRole('link', { name: 'Releases', exact: true }).first().click();
   await page.getByRole('link', { name: 'Mail Server' }).click();

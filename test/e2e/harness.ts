@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { testApp, type TestApp } from '../../src/kernel/testing/app.js';
 import type { Config } from '../../src/kernel/config/config.js';
 import type { ManualClock } from '../../src/kernel/clock.js';
@@ -40,4 +40,13 @@ export async function startJourney(opts: { config?: Partial<Config>; clock?: Man
       await t.close();
     },
   };
+}
+
+/** Signs a staff member in through the admin login form and waits for the dashboard it lands on. */
+export async function staffSignIn(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/admin/login');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 }

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 import { loadDemoCatalogue } from '../../src/modules/catalog/index.js';
 import { SELLER_SETTING } from '../../src/modules/billing/billing.settings.js';
 import { hashPassword } from '../../src/modules/accounts/passwords.js';
@@ -28,10 +28,7 @@ const shot = (p: import('playwright-core').Page, name: string) => p.screenshot({
 test('staff make a reseller → it orders on net 30 for an end customer → asks to be listed → staff download the Xero file', { skip: skipWithoutChromium }, async () => {
   const staff = await j.newContext();
   const sp = await staff.newPage();
-  await sp.goto('/admin/login');
-  await sp.getByLabel('Email address').fill('owner@vendor.example');
-  await sp.getByLabel('Password').fill('counter staff pass 9');
-  await sp.getByRole('button', { name: 'Sign in' }).click();
+  await staffSignIn(sp, 'owner@vendor.example', 'counter staff pass 9');
   await sp.goto('/admin/resellers');
   await sp.getByLabel("Reseller's account email").fill('rex@alpha.example');
   await sp.getByLabel(/Business name/).fill('Alpha Licensing Ltd');

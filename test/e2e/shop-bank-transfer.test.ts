@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 import { loadDemoCatalogue } from '../../src/modules/catalog/index.js';
 import { SELLER_SETTING, BANK_SETTING } from '../../src/modules/billing/billing.settings.js';
 import { verifyEd25519 } from '../../src/kernel/crypto/signing.js';
@@ -64,10 +64,7 @@ test('storefront → basket → checkout by bank transfer → staff marks paid �
   // Staff mark the bank transfer received.
   const staff = await j.newContext();
   const sp = await staff.newPage();
-  await sp.goto('/admin/login');
-  await sp.getByLabel('Email address').fill('sales@vendor.example');
-  await sp.getByLabel('Password').fill('counter staff pass 1');
-  await sp.getByRole('button', { name: 'Sign in' }).click();
+  await staffSignIn(sp, 'sales@vendor.example', 'counter staff pass 1');
   await sp.goto(`/admin/orders/${order.id}`);
   await sp.getByLabel('Payment reference or note').fill('Bank statement 2026-11-25 HOPPER');
   await sp.getByRole('button', { name: /Mark paid/ }).click();

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 import { ManualClock } from '../../src/kernel/clock.js';
 import { loadDemoCatalogue } from '../../src/modules/catalog/index.js';
 import { SELLER_SETTING, BANK_SETTING } from '../../src/modules/billing/billing.settings.js';
@@ -82,10 +82,7 @@ test('the 7-day reminder link → sign in → pre-filled renewal → review → 
 
   const staff = await j.newContext();
   const sp = await staff.newPage();
-  await sp.goto('/admin/login');
-  await sp.getByLabel('Email address').fill('sales@vendor.example');
-  await sp.getByLabel('Password').fill('counter staff pass 1');
-  await sp.getByRole('button', { name: 'Sign in' }).click();
+  await staffSignIn(sp, 'sales@vendor.example', 'counter staff pass 1');
   await sp.goto('/admin/subscriptions?view=due');
   await shot(sp, 'admin-subscriptions-due');
   assert.match(await sp.content(), /ada@example\.com/, 'the add-on is still due (only support was renewed)');

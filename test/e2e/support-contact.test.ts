@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startJourney, skipWithoutChromium, type Journey } from './harness.js';
+import { startJourney, skipWithoutChromium, type Journey, staffSignIn } from './harness.js';
 import { SmtpPeer } from '../../src/kernel/testing/smtp.js';
 
 let j: Journey;
@@ -38,10 +38,7 @@ test('contact form → ticket → staff reply → the email the customer receive
 
   const staff = await j.newContext();
   const sp = await staff.newPage();
-  await sp.goto('/admin/login');
-  await sp.getByLabel('Email address').fill('helper@vendor.example');
-  await sp.getByLabel('Password').fill('quiet harbour lamp 7');
-  await sp.getByRole('button', { name: 'Sign in' }).click();
+  await staffSignIn(sp, 'helper@vendor.example', 'quiet harbour lamp 7');
   await sp.goto(`/admin/tickets/${ticket.number}`);
   await sp.getByLabel('Message').fill('Please restart the updater service; it will fetch the new rules.');
   await sp.getByRole('button', { name: 'Send reply' }).click();
