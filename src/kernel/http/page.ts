@@ -83,3 +83,15 @@ export function pageNumber(raw: string | undefined): number {
 export function safeNext(next: unknown, fallback: string): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : fallback;
 }
+
+/**
+ * A change that redirects back adds `?done=<code>`; the page it returns to shows the module's sentence
+ * for that code (`done` in its querystring schema is `DONE_PARAM`). A code the module does not list,
+ * `constructor` and `__proto__` included, shows nothing.
+ */
+export const DONE_PARAM = Type.Optional(Type.String({ maxLength: 20 }));
+
+export function doneFlash(request: FastifyRequest, sentences: Readonly<Record<string, string>>): string | undefined {
+  const done = (request.query as { done?: unknown } | undefined)?.done;
+  return typeof done === 'string' && Object.hasOwn(sentences, done) ? sentences[done] : undefined;
+}

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { DONE_PARAM, doneFlash, formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
 import { CURRENCIES, PLAN_KINDS, type Currency } from './catalog.tables.js';
@@ -139,11 +139,8 @@ export function registerCatalogAdminPages(app: FastifyInstance, k: Kernel, catal
     try { await fn(); } catch (err) { if (!isCatErr(err)) throw err; return back(err.message); }
     return reply.redirect(`${to}?done=${done}`, 303);
   };
-  const doneQuery = { querystring: Type.Object({ done: Type.Optional(Type.String({ maxLength: 20 })) }) };
-  const flashOf = (request: FastifyRequest) => {
-    const done = (request.query as { done?: string }).done;
-    return done !== undefined && Object.hasOwn(DONE, done) ? DONE[done as keyof typeof DONE] : undefined;
-  };
+  const doneQuery = { querystring: Type.Object({ done: DONE_PARAM }) };
+  const flashOf = (request: FastifyRequest) => doneFlash(request, DONE);
   const by = (request: FastifyRequest) => request.auth!.subjectId;
   const body = (request: FastifyRequest) => request.body as Record<string, string | undefined>;
   const id = (request: FastifyRequest) => (request.params as { id: string }).id;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { formBody, page } from '../../kernel/http/page.js';
+import { DONE_PARAM, doneFlash, formBody, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary, Field } from '../../kernel/views/layout.js';
 import { BarChart } from '../../kernel/views/charts.js';
 import { requireStaff } from '../accounts/index.js';
@@ -32,13 +32,12 @@ export function registerSubscriptionAdminPages(app: FastifyInstance, k: Kernel, 
   };
 
   app.get('/admin/subscriptions', {
-    preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ view: Type.Optional(Type.String({ maxLength: 20 })), done: Type.Optional(Type.String({ maxLength: 20 })) }) },
+    preHandler: requireStaff(...SALES), schema: { querystring: Type.Object({ view: Type.Optional(Type.String({ maxLength: 20 })), done: DONE_PARAM }) },
   }, async (request, reply) => {
     const raw = (request.query as { view?: string }).view ?? 'due';
     const view: View = Object.hasOwn(VIEWS, raw) ? (raw as View) : 'due';
     const [rows, grace] = await Promise.all([list(view), subs.graceDays()]);
-    const flash = (request.query as { done?: string }).done === 'grace' ? `Grace period saved: ${grace} days.` : undefined;
-    return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin', flash }, (
+    return page(k.settings, request, reply, { title: 'Subscriptions', variant: 'admin', flash: doneFlash(request, { grace: `Grace period saved: ${grace} days.` }) }, (
       <>
         <h1>Subscriptions</h1>
         <p>{(Object.keys(VIEWS) as View[]).map((v) => <>{v === view ? <strong>{VIEWS[v]}</strong> : <a href={`/admin/subscriptions?view=${v}`}>{VIEWS[v]}</a>}{' · '}</>)}<a href="/admin/subscriptions/revenue">Revenue per month</a></p>

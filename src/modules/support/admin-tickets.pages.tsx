@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Kernel } from '../../kernel/context.js';
-import { page } from '../../kernel/http/page.js';
+import { DONE_PARAM, doneFlash, page } from '../../kernel/http/page.js';
 import { Csrf, ErrorSummary } from '../../kernel/views/layout.js';
 import { requireStaff } from '../accounts/index.js';
 import { STATUS_LABEL, statusChoices } from './status.js';
@@ -75,7 +75,7 @@ export function registerAdminTicketPages(app: FastifyInstance, k: Kernel): (requ
     const t = await repo.ticketByNumber(k.db, number);
     if (!t) return page(k.settings, request, reply, { title: 'Not found', variant: 'admin', status: 404 }, <div class="card"><h1>No ticket #{number}</h1><p><a href="/admin/tickets">Back to the queue</a></p></div>);
     if (t.number !== number && !err) return reply.redirect(`/admin/tickets/${t.number}`, 303);
-    const query = request.query as { canned?: string; done?: string } | undefined;
+    const query = request.query as { canned?: string } | undefined;
     const [messages, files, people, tags, agents, canned, s] = await Promise.all([
       repo.messagesFor(k.db, t.id, { includeInternal: true }), repo.attachmentsFor(k.db, t.id), repo.participants(k.db, t.id), repo.tagsFor(k.db, t.id),
       supportAgents(k.db), k.db.selectFrom('support_canned_replies').select(['id', 'title', 'body']).orderBy('title').execute(), loadSupportSettings(k),
@@ -85,7 +85,7 @@ export function registerAdminTicketPages(app: FastifyInstance, k: Kernel): (requ
     const names = new Map(agents.map((a) => [a.id, a.name]));
     const error = (form: TicketViewError['form']) => (err?.form === form ? err.message : undefined);
     const action = (what: string) => `/admin/tickets/${t.number}/${what}`;
-    return page(k.settings, request, reply, { title: `#${t.number} ${t.subject}`, variant: 'admin', status: err ? err.status ?? 400 : 200, flash: query?.done ? DONE[query.done] : null }, (
+    return page(k.settings, request, reply, { title: `#${t.number} ${t.subject}`, variant: 'admin', status: err ? err.status ?? 400 : 200, flash: doneFlash(request, DONE) }, (
       <>
         <p class="muted"><a href="/admin/tickets">Tickets</a> › #{t.number}</p>
         <h1>{t.subject} <StatusBadge status={t.status} /></h1>
@@ -175,7 +175,7 @@ export function registerAdminTicketPages(app: FastifyInstance, k: Kernel): (requ
 
   app.get('/admin/tickets/:number', {
     preHandler: STAFF,
-    schema: { params: Type.Object({ number: Type.String({ pattern: '^[0-9]{1,9}$' }) }), querystring: Type.Object({ canned: Type.Optional(Type.String({ maxLength: 40 })), done: Type.Optional(Type.String({ maxLength: 20 })) }) },
+    schema: { params: Type.Object({ number: Type.String({ pattern: '^[0-9]{1,9}$' }) }), querystring: Type.Object({ canned: Type.Optional(Type.String({ maxLength: 40 })), done: DONE_PARAM }) },
   }, async (request, reply) => view(request, reply, Number((request.params as { number: string }).number)));
 
   return view;

@@ -221,6 +221,7 @@ describe('staff queue', () => {
     assert.equal(reply.statusCode, 303);
     const page = await sam.get(`${url}?done=replied`);
     assert.match(page.body, /Your reply has been sent/);
+    for (const odd of ['constructor', 'toString', 'nonsense']) assert.doesNotMatch((await sam.get(`${url}?done=${odd}`)).body, /class="flash/, `?done=${odd} says nothing`);
     assert.match(page.body, /Known issue, see KB\./, 'staff see internal notes');
     assert.match(page.body, /Waiting on customer/);
     const adaView = await (await signIn(t, 'customer', 'ada@example.com')).get(`/account/tickets/${tk.number}`);
